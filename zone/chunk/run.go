@@ -1,0 +1,92 @@
+package chunk
+
+import (
+	"runtime"
+	"sync"
+)
+
+// parallelMin is the run size from which SealRun and OpenRun split the
+// work across GOMAXPROCS goroutines; below it, goroutine start-up costs
+// more than it saves (bench-chunk.md).
+const parallelMin = 64 << 10
+
+// SealRun seals plain as consecutive chunks starting at index first and
+// appends them to dst. Every chunk but the run's last is full and sealed
+// as not-last; the run's last chunk is sealed as the file's final chunk
+// when last is set. Large runs are split across cores.
+func (c *Cipher) SealRun(dst, plain []byte, first uint64, last bool) []byte {
+	if len(plain) == 0 {
+		return dst
+	}
+	cs := c.layout.ChunkSize
+	n := (len(plain) + cs - 1) / cs
+	ret, out := grow(dst, len(plain)+n*Overhead)
+	c.split(n, len(plain), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := plain[i*cs : min((i+1)*cs, len(plain))]
+			o := out[i*(cs+Overhead) : i*(cs+Overhead) : len(out)]
+			c.Seal(o, p, first+uint64(i), last && i == n-1)
+		}
+	})
+	return ret
+}
+
+// OpenRun opens consecutive sealed chunks starting at index first and
+// appends their plaintext to dst. All chunks but the run's last must be
+// full (ChunkSize+Overhead bytes). final says whether the run's last chunk
+// is the file's final chunk (see Open). On failure it returns dst extended
+// by the plaintext of the chunks before the lowest failing one, and that
+// chunk's *AuthError (or an error wrapping ErrTruncated for a short tail).
+func (c *Cipher) OpenRun(dst, sealed []byte, first uint64, final bool) ([]byte, error) {
+	if len(sealed) == 0 {
+		return dst, nil
+	}
+	ss := int(c.layout.SealedSize())
+	n := (len(sealed) + ss - 1) / ss
+	tail := len(sealed) - (n-1)*ss
+	if tail <= Overhead {
+		return dst, c.checkSealed(tail, first+uint64(n-1))
+	}
+	ret, out := grow(dst, len(sealed)-n*Overhead)
+	errs := make([]error, n)
+	c.split(n, len(sealed), func(lo, hi int) {
+		c.openRange(out, sealed, first, final, n, lo, hi, errs)
+	})
+	for i, err := range errs {
+		if err != nil {
+			return ret[:len(dst)+i*c.layout.ChunkSize], err
+		}
+	}
+	return ret, nil
+}
+
+// openRange opens chunks lo..hi-1 of a run of n into out, recording the
+// first error of the range in errs and stopping there.
+func (c *Cipher) openRange(out, sealed []byte, first uint64, final bool, n, lo, hi int, errs []error) {
+	cs, ss := c.layout.ChunkSize, c.layout.ChunkSize+Overhead
+	for i := lo; i < hi; i++ {
+		s := sealed[i*ss : min((i+1)*ss, len(sealed))]
+		o := out[i*cs : i*cs : len(out)]
+		if _, err := c.Open(o, s, first+uint64(i), final && i == n-1); err != nil {
+			errs[i] = err
+			return
+		}
+	}
+}
+
+// split runs fn over [0,n) chunks, in one call when the run is small or
+// only one P is available, else in contiguous ranges on GOMAXPROCS
+// goroutines.
+func (c *Cipher) split(n, size int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if size < parallelMin || w < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Go(func() { fn(k*n/w, (k+1)*n/w) })
+	}
+	fn(0, n/w)
+	wg.Wait()
+}

@@ -1,0 +1,9 @@
+// Package content gives random-access plaintext reads and writes over one
+// encrypted backing file, sealed chunk by chunk with [chunk.Cipher].
+//
+// Only the chunks a request touches are read and re-sealed. Appends write
+// the new tail chunks before re-sealing the old final chunk as not-last, so
+// a crash in between leaves a readable file (FORMAT.md "Torn append").
+// Ordering those writes on disk is left to [File.Sync]: an fdatasync on
+// every append would cost more than the window it closes.
+package content
