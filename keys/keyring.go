@@ -1,0 +1,199 @@
+package keys
+
+import (
+	"context"
+	"crypto/cipher"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Keyring manages the zone keys of one volume: it creates, rolls, prunes and
+// deletes them in a [Store], and wraps per-file DEKs under them. Unwrapped
+// zone-key versions are cached until Close. A Keyring is safe for concurrent
+// use; it assumes it is the only writer of its store's "key/" records (the
+// store's lock keeps other processes out).
+type Keyring struct {
+	store    Store
+	volumeID string
+	now      func() time.Time
+
+	// wmu serialises store changes and cache fills, so a cache never holds
+	// state older than the store (a version pruned or a roll committed
+	// while a fill was reading).
+	wmu sync.Mutex
+
+	mu      sync.RWMutex // guards the fields below
+	main    MainKey
+	cache   map[Ref]*Secret
+	current map[string]uint32
+	closed  bool
+}
+
+// NewKeyring returns a keyring over s whose zone keys are wrapped by m and
+// bound to volumeID. It panics if volumeID is empty or longer than 255 bytes
+// (volume ids come from a validated config).
+func NewKeyring(s Store, m MainKey, volumeID string) *Keyring {
+	if err := checkVolumeID(volumeID); err != nil {
+		panic("keys: NewKeyring: " + err.Error())
+	}
+	return &Keyring{
+		store: s, main: m, volumeID: volumeID, now: time.Now,
+		cache: make(map[Ref]*Secret), current: make(map[string]uint32),
+	}
+}
+
+// Close wipes the cached zone keys; later calls fail with ErrClosed.
+// It does not close the store or the main key.
+func (k *Keyring) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, s := range k.cache {
+		s.Wipe()
+	}
+	k.cache, k.closed = nil, true
+}
+
+// aead returns the XChaCha20-Poly1305 AEAD of zone-key version ref,
+// unwrapping it on first use.
+func (k *Keyring) aead(ctx context.Context, ref Ref) (cipher.AEAD, error) {
+	if a, ok, err := k.cachedAEAD(ref); ok || err != nil {
+		return a, err
+	}
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	if a, ok, err := k.cachedAEAD(ref); ok || err != nil {
+		return a, err
+	}
+	s, err := k.load(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	a, err := k.newAEAD(s)
+	k.remember(ref, s)
+	return a, err
+}
+
+func (k *Keyring) cachedAEAD(ref Ref) (cipher.AEAD, bool, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.closed {
+		return nil, false, ErrClosed
+	}
+	s, ok := k.cache[ref]
+	if !ok {
+		return nil, false, nil
+	}
+	a, err := k.newAEAD(s)
+	return a, true, err
+}
+
+func (k *Keyring) newAEAD(s *Secret) (cipher.AEAD, error) {
+	a, err := chacha20poly1305.NewX(s.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("keys: zone key: %w", err)
+	}
+	return a, nil
+}
+
+// load reads and unwraps zone-key version ref; the caller holds wmu.
+func (k *Keyring) load(ctx context.Context, ref Ref) (*Secret, error) {
+	var wrapped []byte
+	err := k.store.View(func(tx Tx) error {
+		rec, err := getRecord(tx, ref.Name)
+		if err != nil {
+			return err
+		}
+		v, err := rec.find(ref.Version)
+		if err == nil {
+			wrapped = v.Wrapped
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k.unwrap(ctx, k.mainKey(), wrapped, ref)
+}
+
+func (k *Keyring) unwrap(ctx context.Context, m MainKey, wrapped []byte, ref Ref) (*Secret, error) {
+	b, err := m.UnwrapKey(ctx, wrapped, KeyContext{VolumeID: k.volumeID, Key: ref})
+	if err != nil {
+		return nil, fmt.Errorf("unwrap zone key %s: %w", ref, err)
+	}
+	if len(b) != KeyLen {
+		clear(b)
+		return nil, fmt.Errorf("unwrap zone key %s: got %d bytes, want %d: %w", ref, len(b), KeyLen, ErrAuth)
+	}
+	return NewSecret(b), nil
+}
+
+func (k *Keyring) mainKey() MainKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.main
+}
+
+// remember caches s as ref, wiping it instead if the keyring was closed.
+func (k *Keyring) remember(ref Ref, s *Secret) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		s.Wipe()
+		return
+	}
+	if old := k.cache[ref]; old != nil {
+		old.Wipe()
+	}
+	k.cache[ref] = s
+}
+
+// forget drops cached versions of name for which drop is true.
+func (k *Keyring) forget(name string, drop func(v uint32) bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for ref, s := range k.cache {
+		if ref.Name == name && drop(ref.Version) {
+			s.Wipe()
+			delete(k.cache, ref)
+		}
+	}
+}
+
+// currentRef returns the current version of name, reading the store once per name.
+func (k *Keyring) currentRef(name string) (Ref, error) {
+	if v, ok := k.cachedCurrent(name); ok {
+		return Ref{name, v}, nil
+	}
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	var rec *keyRecord
+	err := k.store.View(func(tx Tx) (err error) {
+		rec, err = getRecord(tx, name)
+		return err
+	})
+	if err != nil {
+		return Ref{}, err
+	}
+	k.setCurrent(name, rec.Current)
+	return Ref{name, rec.Current}, nil
+}
+
+func (k *Keyring) cachedCurrent(name string) (uint32, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	v, ok := k.current[name]
+	return v, ok
+}
+
+func (k *Keyring) setCurrent(name string, v uint32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v == 0 {
+		delete(k.current, name)
+		return
+	}
+	k.current[name] = v
+}

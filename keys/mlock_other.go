@@ -1,0 +1,6 @@
+//go:build !unix
+
+package keys
+
+func lockPages([]byte)   {}
+func unlockPages([]byte) {}
