@@ -1,0 +1,185 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+	"unsafe"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+
+	"github.com/ezfs/ezfs/zone/chunk"
+)
+
+// zoneFile is an open handle of an encrypted file. All handles of one inode share
+// the inode's openFile.
+type zoneFile struct {
+	n  *node
+	of *openFile
+}
+
+var (
+	_ gofs.FileReader    = (*zoneFile)(nil)
+	_ gofs.FileWriter    = (*zoneFile)(nil)
+	_ gofs.FileReleaser  = (*zoneFile)(nil)
+	_ gofs.FileGetattrer = (*zoneFile)(nil)
+	_ gofs.FileSetattrer = (*zoneFile)(nil)
+	_ gofs.FileFlusher   = (*zoneFile)(nil)
+	_ gofs.FileFsyncer   = (*zoneFile)(nil)
+	_ gofs.FileAllocater = (*zoneFile)(nil)
+	_ gofs.FileLseeker   = (*zoneFile)(nil)
+)
+
+// Read decrypts the chunks under [off, off+len(buf)). A chunk that fails
+// authentication gives EIO and one warning naming the file and chunk.
+func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := f.of.content.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		f.n.root.warnRead(f.n, off, err)
+		return nil, syscall.EIO
+	}
+	return fuse.ReadResultData(buf[:n]), 0
+}
+
+// Write encrypts data into the chunks it touches.
+func (f *zoneFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if f.of.readOnly {
+		return 0, syscall.EACCES
+	}
+	n, err := f.of.content.WriteAt(data, off)
+	if errors.Is(err, chunk.ErrAuth) {
+		f.n.root.warnRead(f.n, off, err)
+	}
+	return uint32(n), toErrno(err)
+}
+
+// Release drops this handle; the last one closes the inode's backing file.
+func (f *zoneFile) Release(ctx context.Context) syscall.Errno {
+	f.n.release()
+	return 0
+}
+
+// Flush has nothing to do: writes reach the backing file when they are made.
+func (f *zoneFile) Flush(ctx context.Context) syscall.Errno { return 0 }
+
+// Fsync syncs the backing file (content.File.Sync orders torn-append writes).
+func (f *zoneFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return toErrno(f.of.content.Sync())
+}
+
+// Getattr reports the backing attributes with the plaintext size.
+func (f *zoneFile) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
+	return toErrno(f.of.getattr(f.n, &out.Attr))
+}
+
+// Setattr applies mode, owner, size and times through the open backing file.
+func (f *zoneFile) Setattr(ctx context.Context, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if err := fdSetattr(int(f.of.backing.Fd()), in, f.of.content.Truncate); err != nil {
+		return toErrno(err)
+	}
+	return f.Getattr(ctx, out)
+}
+
+// Allocate supports mode 0 by growing the file (holes read as zeros; nothing beyond
+// the old last chunk is written); other modes are not supported on zone files.
+func (f *zoneFile) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	if mode != 0 {
+		return syscall.EOPNOTSUPP
+	}
+	cur, err := f.of.content.Size()
+	if err != nil {
+		return toErrno(err)
+	}
+	if end := int64(off + size); end > cur {
+		return toErrno(f.of.content.Truncate(end))
+	}
+	return 0
+}
+
+// Lseek answers SEEK_DATA and SEEK_HOLE treating the whole file as data.
+func (f *zoneFile) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
+	size, err := f.of.content.Size()
+	if err != nil {
+		return 0, toErrno(err)
+	}
+	if int64(off) >= size {
+		return 0, syscall.ENXIO
+	}
+	if whence == unix.SEEK_HOLE {
+		return uint64(size), 0
+	}
+	return off, 0
+}
+
+// fdSetattr applies a SETATTR through a descriptor; truncate changes the size.
+func fdSetattr(fd int, in *fuse.SetAttrIn, truncate func(int64) error) error {
+	if mode, ok := in.GetMode(); ok {
+		if err := unix.Fchmod(fd, mode&07777); err != nil {
+			return err
+		}
+	}
+	uid, uok := in.GetUID()
+	gid, gok := in.GetGID()
+	if uok || gok {
+		u, g := -1, -1
+		if uok {
+			u = int(uid)
+		}
+		if gok {
+			g = int(gid)
+		}
+		if err := unix.Fchown(fd, u, g); err != nil {
+			return err
+		}
+	}
+	if size, ok := in.GetSize(); ok {
+		if err := truncate(int64(size)); err != nil {
+			return err
+		}
+	}
+	if ts, ok := setattrTimes(in); ok {
+		return futimens(fd, &ts)
+	}
+	return nil
+}
+
+// futimens is utimensat(fd, NULL, ts, 0), which x/sys/unix does not wrap.
+func futimens(fd int, ts *[2]unix.Timespec) error {
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// warnRead logs an integrity failure once per failed request: inode, chunk, zone, path.
+func (r *Root) warnRead(n *node, off int64, err error) {
+	var ae *chunk.AuthError
+	if !errors.As(err, &ae) {
+		r.log.Warn("zone file I/O failed", "ino", n.StableAttr().Ino, "path", n.rel(), "err", err)
+		return
+	}
+	r.log.Warn("chunk authentication failed", "ino", n.StableAttr().Ino, "chunk", ae.Index,
+		"zone", n.zoneName(), "path", n.rel(), "err", err)
+}
+
+// warnFile logs a file that cannot be decrypted at all.
+func (r *Root) warnFile(n *node, msg string, err error) {
+	r.log.Warn(msg, "ino", n.StableAttr().Ino, "zone", n.zoneName(), "path", n.rel(), "err", err)
+}
+
+// zoneName names the zone of file n for logs: the zone root's backing path.
+func (n *node) zoneName() string {
+	_, parent := n.Parent()
+	if parent == nil {
+		return ""
+	}
+	z, err := parent.Operations().(*node).zoneOf()
+	if err != nil || z.none {
+		return ""
+	}
+	return z.dir.rel()
+}

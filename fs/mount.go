@@ -1,0 +1,66 @@
+package fs
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+)
+
+// MaxWrite is the largest READ/WRITE request ezfs asks the kernel for (issue 3
+// "Speed": large requests are sealed across cores).
+const MaxWrite = 1 << 20
+
+// attrTimeout is how long the kernel may cache entries and attributes (the peers' 1 s).
+const attrTimeout = time.Second
+
+// MountOptions are the mount-wide settings of [Mount].
+type MountOptions struct {
+	AllowOther bool
+	ReadOnly   bool
+	// Extra are more -o options passed to the kernel unchanged.
+	Extra []string
+	// Debug logs every FUSE request (go-fuse's debug output).
+	Debug bool
+}
+
+// Mount serves r at mountpoint and returns once the kernel has the mount. The file
+// system type is fuse.ezfs with the backing directory as source; permission checks are
+// the kernel's (default_permissions). As root it mounts directly, otherwise through
+// fusermount3. The process umask is set to 0 so modes are exactly as asked: the
+// kernel has already applied the caller's umask.
+func Mount(mountpoint string, r *Root, o MountOptions) (*fuse.Server, error) {
+	unix.Umask(0)
+	timeout := attrTimeout
+	opts := &gofs.Options{
+		MountOptions: fuse.MountOptions{
+			AllowOther:  o.AllowOther,
+			Name:        "ezfs",
+			FsName:      r.opts.Backing,
+			MaxWrite:    MaxWrite,
+			Options:     mountFlags(o),
+			DirectMount: os.Geteuid() == 0,
+			Debug:       o.Debug,
+		},
+		EntryTimeout:    &timeout,
+		AttrTimeout:     &timeout,
+		NullPermissions: true,
+	}
+	srv, err := gofs.Mount(mountpoint, r.node, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s on %s: %w", r.opts.Backing, mountpoint, err)
+	}
+	return srv, nil
+}
+
+// mountFlags turns o into kernel mount options.
+func mountFlags(o MountOptions) []string {
+	flags := []string{"default_permissions"}
+	if o.ReadOnly {
+		flags = append(flags, "ro")
+	}
+	return append(flags, o.Extra...)
+}

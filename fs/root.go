@@ -1,0 +1,95 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"golang.org/x/sys/unix"
+
+	"github.com/ezfs/ezfs/keys"
+	"github.com/ezfs/ezfs/zone/chunk"
+)
+
+// Keyring is what the node tree needs from the volume's keyring: a fresh DEK for each
+// new zone file, and the DEK of an existing one. *keys.Keyring implements it.
+type Keyring interface {
+	GenerateEDEK(ctx context.Context, name string, binding []byte) (*keys.Secret, keys.EDEK, error)
+	DecryptEDEK(ctx context.Context, e keys.EDEK, binding []byte) (*keys.Secret, error)
+}
+
+var _ Keyring = (*keys.Keyring)(nil)
+
+// Options configures a node tree. Flags become this struct before they reach fs
+// (STYLE.md "Layout").
+type Options struct {
+	// Backing is the backing directory (the volume root).
+	Backing string
+	// Keys unwraps and generates file keys.
+	Keys Keyring
+	// Suite and ChunkSize are used for new zone files (the volume's config).
+	Suite     chunk.Suite
+	ChunkSize int
+	// Log receives lifecycle lines and integrity warnings; nil discards them.
+	Log *slog.Logger
+	// Passthrough lets the kernel serve files outside zones straight from the
+	// backing file (FUSE passthrough, root only). Off by default: DECISIONS.md "Speed".
+	Passthrough bool
+	// HiddenName is the entry at the backing root that the mount hides (volume.Dir).
+	HiddenName string
+	// ZoneMoved, when set, is called after a zone root was renamed, with the zone id
+	// and its new backing-relative path (to update the zone registry).
+	ZoneMoved func(id [16]byte, rel string)
+}
+
+// Root is the shared state of one mounted node tree.
+type Root struct {
+	opts Options
+	log  *slog.Logger
+	fd   int // O_PATH descriptor of the backing root
+	dev  uint64
+	node *node
+}
+
+// New opens the backing directory and returns the root of the node tree. Close
+// releases the backing descriptor after the mount is gone.
+func New(o Options) (*Root, error) {
+	fd, err := unix.Open(o.Backing, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open backing directory %s: %w", o.Backing, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("stat backing directory %s: %w", o.Backing, err)
+	}
+	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.node = &node{root: r}
+	r.node.dirZone.Store(noZone)
+	return r, nil
+}
+
+// Node is the go-fuse node to pass to gofs.Mount.
+func (r *Root) Node() gofs.InodeEmbedder { return r.node }
+
+// Close releases the backing root descriptor.
+func (r *Root) Close() error { return unix.Close(r.fd) }
+
+// stableAttr maps a backing stat to go-fuse's inode identity: the backing inode
+// number (mixed with the device if the tree crosses file systems) and a generation
+// from the birth time, so a reused inode number is a new node.
+func (r *Root) stableAttr(st *unix.Statx_t) gofs.StableAttr {
+	dev := unix.Mkdev(st.Dev_major, st.Dev_minor)
+	swapped := (dev << 32) | (dev >> 32)
+	rootSwapped := (r.dev << 32) | (r.dev >> 32)
+	gen := uint64(st.Btime.Sec)*1e9 + uint64(st.Btime.Nsec)
+	if gen == 0 {
+		gen = 1
+	}
+	return gofs.StableAttr{Mode: uint32(st.Mode) & syscall.S_IFMT, Ino: (swapped ^ rootSwapped) ^ st.Ino, Gen: gen}
+}

@@ -1,0 +1,120 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRemount(t *testing.T) {
+	v := newVolume(t)
+	v.mount(t)
+	z := v.zone(t, "z")
+	os.WriteFile(filepath.Join(z, "f"), []byte(marker), 0o600)
+	os.Mkdir(v.mnt+"2", 0o755)
+	_, stderr, code := ezfs("mount", v.backing, v.mnt+"2", "--passphrase-file", v.pw)
+	if code != 1 || !strings.Contains(stderr, "already mounted") {
+		t.Errorf("second mount: exit %d, %s", code, stderr)
+	}
+	v.unmount(t)
+
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	os.WriteFile(wrong, []byte("nope\n"), 0o600)
+	_, stderr, code = ezfs("mount", v.backing, v.mnt, "--passphrase-file", wrong)
+	if code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "wrong passphrase") {
+		t.Errorf("wrong passphrase: exit %d, stderr %q", code, stderr)
+	}
+	if mounted(v.mnt) {
+		t.Fatal("mounted with a wrong passphrase")
+	}
+	v.mount(t)
+	if b, err := os.ReadFile(filepath.Join(z, "f")); err != nil || string(b) != marker {
+		t.Errorf("after remount: %q %v", b, err)
+	}
+}
+
+func TestMountHelper(t *testing.T) {
+	v := newVolume(t)
+	needTool(t, "mount")
+	helper := "/sbin/mount.fuse.ezfs"
+	if _, err := os.Lstat(helper); err == nil {
+		t.Skipf("%s exists already; not replacing it", helper)
+	}
+	if err := os.Symlink(bin, helper); err != nil {
+		t.Skipf("cannot install %s: %v", helper, err)
+	}
+	t.Cleanup(func() { os.Remove(helper) })
+	out, err := exec.Command("mount", "-t", "fuse.ezfs", v.backing, v.mnt,
+		"-o", "passphrase_file="+v.pw+",noatime,nodev,_netdev").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mount -t fuse.ezfs: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { v.unmount(t) })
+	mounts, _ := os.ReadFile("/proc/mounts")
+	if !strings.Contains(string(mounts), v.backing+" "+v.mnt+" fuse.ezfs ") {
+		t.Errorf("not in /proc/mounts as fuse.ezfs")
+	}
+	sh(t, "echo hi > "+v.mnt+"/x && umount "+v.mnt)
+}
+
+func TestForeground(t *testing.T) {
+	v := newVolume(t)
+	cmd := exec.Command(bin, "mount", "--foreground", v.backing, v.mnt, "--passphrase-file", v.pw)
+	r, w, _ := os.Pipe()
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); exec.Command("umount", "-l", v.mnt).Run() })
+	buf := make([]byte, 4096)
+	n, _ := r.Read(buf) // the "mounted" log line
+	if !strings.Contains(string(buf[:n]), "mounted") || !mounted(v.mnt) {
+		t.Fatalf("foreground mount not ready: %s", buf[:n])
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("foreground exit after SIGINT: %v", err)
+	}
+	if mounted(v.mnt) {
+		t.Error("still mounted after SIGINT")
+	}
+}
+
+func TestZoneRules(t *testing.T) {
+	v := newVolume(t)
+	v.mount(t)
+	z := v.zone(t, "z")
+	full := filepath.Join(v.mnt, "full")
+	os.Mkdir(full, 0o755)
+	os.WriteFile(filepath.Join(full, "f"), nil, 0o644)
+	os.Mkdir(filepath.Join(z, "sub"), 0o755)
+	os.MkdirAll(filepath.Join(v.mnt, "outer", "inner"), 0o755)
+	run(t, 0, "zone", "create", filepath.Join(v.mnt, "outer", "inner"), "--key", "k")
+	empty := filepath.Join(v.mnt, "empty")
+	os.Mkdir(empty, 0o755)
+	for _, c := range []struct{ dir, key, want string }{
+		{full, "k", "not empty"},
+		{filepath.Join(z, "sub"), "k", "nested"},
+		{filepath.Join(v.mnt, "outer"), "k", "nested"},
+		{empty, "missing", "no key named missing"},
+		{t.TempDir(), "k", "not inside an ezfs mount"},
+	} {
+		_, stderr, code := ezfs("zone", "create", c.dir, "--key", c.key)
+		if code != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "hint") && c.want != "nested" {
+			t.Errorf("zone create %s --key %s: exit %d, %s", c.dir, c.key, code, stderr)
+		}
+	}
+	if err := os.Rename(filepath.Join(v.mnt, "outer"), filepath.Join(z, "outer")); err == nil {
+		t.Error("moved a directory holding a zone into a zone")
+	}
+	if err := os.Rename(z, filepath.Join(empty, "z")); err != nil {
+		t.Errorf("move zone root: %v", err)
+	}
+	out := run(t, 0, "zone", "list", v.mnt, "--json")
+	if !strings.Contains(out, `"path":"`+filepath.Join(empty, "z")+`"`) {
+		t.Errorf("zone list after move: %s", out)
+	}
+}
