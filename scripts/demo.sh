@@ -11,8 +11,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 if grep -q " $demo/mnt " /proc/mounts; then "$ezfs" unmount "$demo/mnt"; fi
 rm -rf "$demo"
 mkdir -p "$demo/backing" "$demo/mnt"
-umask 077
-printf 'correct horse battery staple\n' >"$demo/passphrase"
+(umask 077 && printf 'correct horse battery staple\n' >"$demo/passphrase")
 export EZFS_PASSPHRASE_FILE=$demo/passphrase
 
 step "$ezfs" init "$demo/backing"
