@@ -1,0 +1,4 @@
+package reencrypt
+
+// ComparePaths exposes the walk order to the tests.
+var ComparePaths = comparePaths
