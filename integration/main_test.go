@@ -33,20 +33,21 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build ezfs: %v\n%s", err, out)
 		return 1
 	}
+	before := ezfsMounts()
 	code := m.Run()
-	if leaks := leftovers(); leaks != "" {
+	if leaks := leftovers(before); leaks != "" {
 		fmt.Fprintln(os.Stderr, "left behind after the tests:\n"+leaks)
 		return 1
 	}
 	return code
 }
 
-// leftovers lists fuse.ezfs mounts and live ezfs processes started from bin.
-func leftovers() string {
+// leftovers lists the fuse.ezfs mounts that were not there before the tests, and live
+// ezfs processes started from bin.
+func leftovers(before map[string]bool) string {
 	var b strings.Builder
-	mounts, _ := os.ReadFile("/proc/mounts")
-	for line := range strings.SplitSeq(string(mounts), "\n") {
-		if f := strings.Fields(line); len(f) > 2 && f[2] == "fuse.ezfs" {
+	for line := range ezfsMounts() {
+		if !before[line] {
 			fmt.Fprintf(&b, "mount: %s\n", line)
 		}
 	}
@@ -54,6 +55,18 @@ func leftovers() string {
 		fmt.Fprintf(&b, "process: %d\n", pid)
 	}
 	return b.String()
+}
+
+// ezfsMounts returns the fuse.ezfs lines of /proc/mounts.
+func ezfsMounts() map[string]bool {
+	lines := map[string]bool{}
+	mounts, _ := os.ReadFile("/proc/mounts")
+	for line := range strings.SplitSeq(string(mounts), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[2] == "fuse.ezfs" {
+			lines[line] = true
+		}
+	}
+	return lines
 }
 
 // ezfsPIDs lists running (not zombie) processes whose executable is bin.
