@@ -42,10 +42,18 @@ func (h failOnWarn) Handle(ctx context.Context, r slog.Record) error {
 type env struct {
 	backing, mnt string
 	warns        atomic.Int32
+	root         *ezfs.Root
 }
 
+// zoneID is the id of the test zone "z".
+var zoneID = [16]byte{1}
+
 // mount mounts a fresh backing directory with zone "z" (key "k") and dir "plain".
-func mount(t *testing.T) *env {
+func mount(t *testing.T) *env { return mountWith(t, nil) }
+
+// mountWith is mount with a chance to change the options (and the backing
+// directory, before the mount) first.
+func mountWith(t *testing.T, setup func(e *env, o *ezfs.Options)) *env {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for DirectMount")
@@ -58,15 +66,20 @@ func mount(t *testing.T) *env {
 	for _, d := range []string{".ezfs", "z", "plain"} {
 		os.Mkdir(filepath.Join(e.backing, d), 0o755)
 	}
-	m := zone.Marker{ID: [16]byte{1}, Key: "k"}
+	m := zone.Marker{ID: zoneID, Key: "k"}
 	if err := unix.Setxattr(filepath.Join(e.backing, "z"), zone.XattrZone, m.Encode(), 0); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(failOnWarn{Handler: slog.NewTextHandler(os.Stderr, nil), t: t, expect: &e.warns})
-	r, err := ezfs.New(ezfs.Options{Backing: e.backing, Keys: kr, Suite: chunk.AES256GCM, ChunkSize: 4096, Log: log, HiddenName: ".ezfs"})
+	o := ezfs.Options{Backing: e.backing, Keys: kr, Suite: chunk.AES256GCM, ChunkSize: 4096, Log: log, HiddenName: ".ezfs"}
+	if setup != nil {
+		setup(e, &o)
+	}
+	r, err := ezfs.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.root = r
 	srv, err := ezfs.Mount(e.mnt, r, ezfs.MountOptions{})
 	if err != nil {
 		t.Fatal(err)

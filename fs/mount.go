@@ -3,6 +3,7 @@ package fs
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -53,7 +54,24 @@ func Mount(mountpoint string, r *Root, o MountOptions) (*fuse.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s on %s: %w", r.opts.Backing, mountpoint, err)
 	}
+	if err := raiseReadAhead(mountpoint); err != nil {
+		r.log.Debug("cannot raise the mount's read-ahead", "err", err)
+	}
 	return srv, nil
+}
+
+// raiseReadAhead lets the kernel read ahead MaxWrite bytes on the mount instead of
+// FUSE's 128 KiB: sequential reads then arrive as fewer, larger READs, and a zone
+// read pays its per-request costs (fstat, pread, reply) once per MiB (scripts/bench.sh:
+// cold sequential reads of zone files went from ~0.65x to ~0.9x of the non-zone
+// directory). Only root may write the mount's bdi setting; others keep the default.
+func raiseReadAhead(mountpoint string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(mountpoint, &st); err != nil {
+		return err
+	}
+	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	return os.WriteFile(p, []byte(strconv.Itoa(MaxWrite>>10)), 0)
 }
 
 // mountFlags turns o into kernel mount options.

@@ -28,6 +28,12 @@ type node struct {
 	// sits in a zone and should have one); nil for a plain file.
 	enc *encState
 
+	// noCap remembers that the backing file has no security.capability xattr. The
+	// mount is the only writer of the backing tree: a capability set through it
+	// clears the flag (under capMu, which orders it against a lookup in flight).
+	noCap atomic.Bool
+	capMu sync.Mutex
+
 	// mu guards open, the shared state of all open handles of an encrypted file.
 	mu   sync.Mutex
 	open *openFile

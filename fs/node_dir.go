@@ -32,6 +32,9 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 	if n.hidden(name) {
 		return nil, syscall.ENOENT
 	}
+	if _, err := n.zoneOf(); err != nil {
+		return nil, toErrno(err)
+	}
 	rel := n.childRel(name)
 	st, err := n.root.statx(rel)
 	if err != nil {
@@ -39,13 +42,31 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 	}
 	var enc *encState
 	if st.Mode&unix.S_IFMT == unix.S_IFREG {
-		enc = n.encOf(rel)
+		var known bool
+		if enc, known = n.knownEnc(name, st); !known {
+			enc = n.encOf(rel)
+		}
 	}
 	return n.newChild(ctx, st, enc, out), 0
 }
 
+// knownEnc returns the encryption state of child name when the tree already holds
+// it as the inode st describes. go-fuse keeps that node for the entry anyway (a new
+// node with the same identity is dropped), so reading the xattr again would only cost
+// a syscall on every lookup after the entry timeout (du, ls -lR, find).
+func (n *node) knownEnc(name string, st *unix.Statx_t) (enc *encState, known bool) {
+	ch := n.GetChild(name)
+	if ch == nil || ch.StableAttr() != n.root.stableAttr(st) {
+		return nil, false
+	}
+	return ch.Operations().(*node).enc, true
+}
+
 // Readdir lists the backing directory, without the volume's own directory.
 func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	if _, err := n.zoneOf(); err != nil {
+		return nil, toErrno(err)
+	}
 	var fd int
 	err := n.root.withAt(n.rel(), func(dirfd int, name string) (err error) {
 		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -95,6 +116,11 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 func (n *node) mkEntry(ctx context.Context, name string, mode uint32, out *fuse.EntryOut, mk func(dirfd int, cname string) error) (*gofs.Inode, syscall.Errno) {
 	if n.hidden(name) {
 		return nil, syscall.EPERM
+	}
+	n.root.zoneMu.RLock()
+	defer n.root.zoneMu.RUnlock()
+	if _, err := n.zoneOf(); err != nil {
+		return nil, toErrno(err)
 	}
 	var st *unix.Statx_t
 	err := n.root.withAt(n.childRel(name), func(dirfd int, cname string) error {

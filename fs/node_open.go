@@ -39,8 +39,15 @@ func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32,
 			return nil, 0, toErrno(err)
 		}
 	}
-	return f, 0, 0
+	return f, zoneOpenFlags, 0
 }
+
+// zoneOpenFlags keeps the kernel's page cache of a zone file across opens, so
+// re-reading an unchanged file decrypts nothing (issue 3 "Speed"). Every change made
+// through the mount passes through the kernel's own cache; a change made to the
+// backing tree from outside is seen by the kernel's mtime/size check when the
+// attributes expire (go-fuse negotiates AUTO_INVAL_DATA).
+const zoneOpenFlags = fuse.FOPEN_KEEP_CACHE
 
 // openPlain opens a file outside zones.
 func (n *node) openPlain(flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
@@ -62,6 +69,8 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if n.hidden(name) {
 		return nil, nil, 0, syscall.EPERM
 	}
+	n.root.zoneMu.RLock()
+	defer n.root.zoneMu.RUnlock()
 	z, err := n.zoneOf()
 	if err != nil {
 		return nil, nil, 0, toErrno(err)
@@ -73,7 +82,7 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if errno == syscall.EEXIST && flags&unix.O_EXCL == 0 {
 		return n.openExisting(ctx, name, flags, out)
 	}
-	return ch, fh, 0, errno
+	return ch, fh, zoneOpenFlags, errno
 }
 
 // openExisting serves a CREATE without O_EXCL that raced with another creator.

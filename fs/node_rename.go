@@ -24,6 +24,8 @@ func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbe
 	if !ok || n.hidden(name) || dst.hidden(newName) {
 		return syscall.EPERM
 	}
+	n.root.zoneMu.RLock()
+	defer n.root.zoneMu.RUnlock()
 	own, err := n.checkRename(name, dst, newName, flags)
 	if err != nil {
 		return toErrno(err)
@@ -34,10 +36,30 @@ func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbe
 			return unix.Renameat2(fd1, name1, fd2, name2, uint(flags))
 		})
 	})
-	if err == nil && own != nil && n.root.opts.ZoneMoved != nil {
+	if err != nil {
+		return toErrno(err)
+	}
+	if own != nil && n.root.opts.ZoneMoved != nil {
 		n.root.opts.ZoneMoved(own.ID, dstRel)
 	}
-	return toErrno(err)
+	if z, _ := dst.zoneMarker(); z != nil {
+		n.root.moved(z, dstRel)
+		if flags&unix.RENAME_EXCHANGE != 0 {
+			n.root.moved(z, srcRel)
+		}
+	}
+	return 0
+}
+
+// moved tells the Moved hook that backing path rel in zone z may be a regular file
+// that has just been renamed or linked there.
+func (r *Root) moved(z *zone.Marker, rel string) {
+	if r.opts.Moved == nil {
+		return
+	}
+	if st, err := r.statx(rel); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		r.opts.Moved(z.ID, rel)
+	}
 }
 
 // checkRename applies the zone rules to a rename (both ways for RENAME_EXCHANGE). It
@@ -62,7 +84,11 @@ func (n *node) checkRename(name string, dst *node, newName string, flags uint32)
 // checkMove applies zone.CheckMove to entry name of n moving to a directory in zone
 // to; it returns the entry's own marker when it is a zone root.
 func (n *node) checkMove(name string, from, to *zone.Marker) (*zone.Marker, error) {
-	own, err := n.root.marker(n.childRel(name))
+	rel := n.childRel(name)
+	if l := n.root.lost[rel]; l != nil {
+		return nil, n.root.refuseLost(l)
+	}
+	own, err := n.root.marker(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +110,8 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 	if !ok || n.hidden(name) {
 		return nil, syscall.EXDEV
 	}
+	n.root.zoneMu.RLock()
+	defer n.root.zoneMu.RUnlock()
 	_, tparent := t.Parent()
 	if tparent == nil {
 		return nil, syscall.EXDEV
@@ -99,9 +127,13 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 	if err != nil {
 		return nil, toErrno(err)
 	}
-	st, err := n.link(t.rel(), n.childRel(name))
+	newRel := n.childRel(name)
+	st, err := n.link(t.rel(), newRel)
 	if err != nil {
 		return nil, toErrno(err)
+	}
+	if to != nil {
+		n.root.moved(to, newRel)
 	}
 	return n.newChild(ctx, st, t.enc, out), 0
 }

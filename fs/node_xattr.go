@@ -22,23 +22,55 @@ var (
 // ours reports whether an xattr name belongs to ezfs (hidden and read-only).
 func ours(attr string) bool { return strings.HasPrefix(attr, zone.XattrPrefix) }
 
+// capAttr is the xattr the kernel asks for before every write to a file (to drop
+// file capabilities); its absence is remembered per node (issue 3 "Speed").
+const capAttr = "security.capability"
+
 // Getxattr passes user xattrs through; ezfs's own look absent.
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	if ours(attr) {
 		return 0, syscall.ENODATA
 	}
-	var sz int
-	err := n.xattrAt(func(p string) (err error) {
+	if attr == capAttr {
+		return n.getCap(dest)
+	}
+	sz, err := n.getxattr(attr, dest)
+	return uint32(max(sz, 0)), toErrno(err)
+}
+
+// getCap answers the kernel's security.capability query, from memory once the
+// backing file is known to have none. n.capMu orders it against Setxattr.
+func (n *node) getCap(dest []byte) (uint32, syscall.Errno) {
+	if n.noCap.Load() {
+		return 0, syscall.ENODATA
+	}
+	n.capMu.Lock()
+	defer n.capMu.Unlock()
+	sz, err := n.getxattr(capAttr, dest)
+	if err == unix.ENODATA {
+		n.noCap.Store(true)
+	}
+	return uint32(max(sz, 0)), toErrno(err)
+}
+
+// getxattr reads one backing xattr of n into dest.
+func (n *node) getxattr(attr string, dest []byte) (sz int, err error) {
+	err = n.xattrAt(func(p string) (err error) {
 		sz, err = unix.Lgetxattr(p, attr, dest)
 		return err
 	})
-	return uint32(max(sz, 0)), toErrno(err)
+	return sz, err
 }
 
 // Setxattr passes user xattrs through; setting one of ezfs's is refused.
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
 	if ours(attr) {
 		return syscall.EPERM
+	}
+	if attr == capAttr {
+		n.capMu.Lock()
+		defer n.capMu.Unlock()
+		n.noCap.Store(false)
 	}
 	return toErrno(n.xattrAt(func(p string) error { return unix.Lsetxattr(p, attr, data, int(flags)) }))
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"golang.org/x/sys/unix"
 
 	"github.com/ezfs/ezfs/keys"
+	"github.com/ezfs/ezfs/zone"
 	"github.com/ezfs/ezfs/zone/chunk"
 )
 
@@ -42,6 +44,15 @@ type Options struct {
 	// ZoneMoved, when set, is called after a zone root was renamed, with the zone id
 	// and its new backing-relative path (to update the zone registry).
 	ZoneMoved func(id [16]byte, rel string)
+	// Moved, when set, is called after a regular file in a zone was renamed or
+	// hard-linked within its zone, with the zone id and the file's new
+	// backing-relative path (for the re-encryption walker). It runs on the FUSE
+	// request's goroutine: it must not block or call back into the mount.
+	Moved func(zoneID [16]byte, rel string)
+	// Zones are the zones of the volume's registry. One whose backing directory
+	// has lost its marker is reported by New and refused from then on: lookups and
+	// creates in it fail with EIO (DECISIONS.md "Format and crypto").
+	Zones []zone.Record
 }
 
 // Root is the shared state of one mounted node tree.
@@ -51,6 +62,14 @@ type Root struct {
 	fd   int // O_PATH descriptor of the backing root
 	dev  uint64
 	node *node
+	lost map[string]*lostZone // registered zones without marker, by backing path
+
+	// zoneMu is held shared by every operation that adds an entry to a directory
+	// and exclusively by MakeZone, so a directory cannot gain an entry between
+	// MakeZone's emptiness check and its marker.
+	zoneMu sync.RWMutex
+
+	stopProfile func()
 }
 
 // New opens the backing directory and returns the root of the node tree. Close
@@ -65,12 +84,13 @@ func New(o Options) (*Root, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("stat backing directory %s: %w", o.Backing, err)
 	}
-	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev}
+	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev, stopProfile: startProfile()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.node = &node{root: r}
 	r.node.dirZone.Store(noZone)
+	r.lost = r.findLost(o.Zones)
 	return r, nil
 }
 
@@ -78,7 +98,10 @@ func New(o Options) (*Root, error) {
 func (r *Root) Node() gofs.InodeEmbedder { return r.node }
 
 // Close releases the backing root descriptor.
-func (r *Root) Close() error { return unix.Close(r.fd) }
+func (r *Root) Close() error {
+	r.stopProfile()
+	return unix.Close(r.fd)
+}
 
 // stableAttr maps a backing stat to go-fuse's inode identity: the backing inode
 // number (mixed with the device if the tree crosses file systems) and a generation

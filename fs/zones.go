@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -13,9 +14,21 @@ import (
 // zoneRef is the zone a directory belongs to.
 type zoneRef struct {
 	marker zone.Marker
-	dir    *node // the zone root
-	none   bool  // not in any zone
+	dir    *node     // the zone root
+	none   bool      // not in any zone
+	lost   *lostZone // a registered zone whose marker is gone: everything in it is refused
 }
+
+// lostZone is a registered zone whose backing directory has lost its marker
+// (DECISIONS.md "Format and crypto"): its files are refused, never served raw, and
+// nothing new is created in it, so no plaintext lands where a zone should be.
+type lostZone struct {
+	rec    zone.Record
+	warned atomic.Bool
+}
+
+// errLostZone refuses an operation inside a lost zone.
+var errLostZone = errors.New("registered zone has lost its marker")
 
 // noZone is the cached answer for directories outside every zone.
 var noZone = &zoneRef{none: true}
@@ -23,26 +36,67 @@ var noZone = &zoneRef{none: true}
 // errNoMeta says a file in a zone has no ezfs xattr: it is refused, never served raw.
 var errNoMeta = errors.New("zone file has no " + zone.XattrFile + " xattr")
 
-// zoneOf returns the nearest enclosing zone of directory n (noZone outside zones),
-// caching the answer per directory inode.
+// zoneOf returns the nearest enclosing zone of directory n (noZone outside zones).
+// Inside a lost zone it returns an error wrapping errLostZone (and warns once per zone).
 func (n *node) zoneOf() (*zoneRef, error) {
+	z, err := n.cachedZone()
+	if err == nil && z.lost != nil {
+		return nil, n.root.refuseLost(z.lost)
+	}
+	return z, err
+}
+
+// cachedZone returns n's zone, looking it up once per directory inode.
+func (n *node) cachedZone() (*zoneRef, error) {
 	if z := n.dirZone.Load(); z != nil {
 		return z, nil
 	}
-	m, err := n.root.marker(n.rel())
-	if err != nil {
-		return nil, err
+	z, err := n.findZone()
+	if err == nil {
+		n.dirZone.Store(z)
 	}
-	z := noZone
-	if m != nil {
-		z = &zoneRef{marker: *m, dir: n}
-	} else if _, parent := n.Parent(); parent != nil {
-		if z, err = parent.Operations().(*node).zoneOf(); err != nil {
-			return nil, err
+	return z, err
+}
+
+// findZone looks up the nearest enclosing zone of directory n: its own marker, a
+// registered zone whose marker is gone, or its parent's zone.
+func (n *node) findZone() (*zoneRef, error) {
+	rel := n.rel()
+	m, err := n.root.marker(rel)
+	switch {
+	case err != nil:
+		return nil, err
+	case m != nil:
+		return &zoneRef{marker: *m, dir: n}, nil
+	case n.root.lost[rel] != nil:
+		return &zoneRef{dir: n, lost: n.root.lost[rel]}, nil
+	}
+	if _, parent := n.Parent(); parent != nil {
+		return parent.Operations().(*node).cachedZone()
+	}
+	return noZone, nil
+}
+
+// refuseLost warns once about lost zone l and returns the error that refuses it.
+func (r *Root) refuseLost(l *lostZone) error {
+	if !l.warned.Swap(true) {
+		r.log.Warn("refusing access to a registered zone whose marker is gone", "zone", l.rec.Path, "key", l.rec.Key)
+	}
+	return fmt.Errorf("zone %s: %w", l.rec.Path, errLostZone)
+}
+
+// findLost returns the registered zones whose backing directory exists but has no
+// marker, by backing-relative path, and reports each at mount.
+func (r *Root) findLost(zones []zone.Record) map[string]*lostZone {
+	lost := map[string]*lostZone{}
+	for _, z := range zones {
+		m, err := r.marker(z.Path)
+		if err == nil && m == nil {
+			r.log.Warn("registered zone has lost its marker; its files are refused", "zone", z.Path, "key", z.Key)
+			lost[z.Path] = &lostZone{rec: z}
 		}
 	}
-	n.dirZone.Store(z)
-	return z, nil
+	return lost
 }
 
 // forgetZone drops n's cached zone, after a zone was created on it.
@@ -120,4 +174,57 @@ func (r *Root) ForgetZone(rel string) {
 		}
 	}
 	in.Operations().(*node).forgetZone()
+}
+
+// MakeZone makes the empty backing directory rel a zone with marker m. The
+// emptiness check and the marker are one step for the mount: no entry is added
+// anywhere in it in between, so no plaintext file can slip into a new zone
+// (zone create). It fails with an error wrapping zone.ErrNotEmpty when rel has
+// entries, and with EEXIST when it already has a marker.
+func (r *Root) MakeZone(rel string, m zone.Marker) error {
+	r.zoneMu.Lock()
+	defer r.zoneMu.Unlock()
+	err := r.withAt(rel, func(dirfd int, name string) error {
+		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := checkEmpty(fd); err != nil {
+			return err
+		}
+		return unix.Fsetxattr(fd, zone.XattrZone, m.Encode(), unix.XATTR_CREATE)
+	})
+	if err != nil {
+		return fmt.Errorf("make %s a zone: %w", rel, err)
+	}
+	r.ForgetZone(rel)
+	return nil
+}
+
+// UnmakeZone removes the marker that MakeZone set on rel (when registering the
+// zone failed). Files created in it meanwhile keep their xattrs and stay encrypted.
+func (r *Root) UnmakeZone(rel string) error {
+	r.zoneMu.Lock()
+	defer r.zoneMu.Unlock()
+	err := r.withAt(rel, func(dirfd int, name string) error {
+		return unix.Lremovexattr(procPath(dirfd, name), zone.XattrZone)
+	})
+	r.ForgetZone(rel)
+	return err
+}
+
+// checkEmpty fails with an error wrapping zone.ErrNotEmpty unless directory fd has
+// no entries but . and ..
+func checkEmpty(fd int) error {
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil || n <= 0 {
+			return err
+		}
+		if _, count, _ := unix.ParseDirent(buf[:n], 1, nil); count > 0 {
+			return zone.ErrNotEmpty
+		}
+	}
 }

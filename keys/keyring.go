@@ -12,9 +12,9 @@ import (
 
 // Keyring manages the zone keys of one volume: it creates, rolls, prunes and
 // deletes them in a [Store], and wraps per-file DEKs under them. Unwrapped
-// zone-key versions are cached until Close. A Keyring is safe for concurrent
-// use; it assumes it is the only writer of its store's "key/" records (the
-// store's lock keeps other processes out).
+// zone-key versions are cached until Close, or for at most SetCacheTTL. A
+// Keyring is safe for concurrent use; it assumes it is the only writer of its
+// store's "key/" records (the store's lock keeps other processes out).
 type Keyring struct {
 	store    Store
 	volumeID string
@@ -29,6 +29,7 @@ type Keyring struct {
 	main    MainKey
 	cache   map[Ref]*Secret
 	current map[string]uint32
+	ttl     time.Duration // 0: cached versions live until Close (keyring_cache.go)
 	closed  bool
 }
 
@@ -148,6 +149,7 @@ func (k *Keyring) remember(ref Ref, s *Secret) {
 		old.Wipe()
 	}
 	k.cache[ref] = s
+	k.expireLater(ref, s)
 }
 
 // forget drops cached versions of name for which drop is true.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ezfs/ezfs/keys"
+	"github.com/ezfs/ezfs/keys/awskms"
 	"github.com/ezfs/ezfs/zone/chunk"
 )
 
@@ -27,6 +28,7 @@ const (
 const (
 	ProviderPassphrase = "passphrase"
 	ProviderKeyFile    = "keyfile"
+	ProviderAWSKMS     = "awskms" // main_key.key names the KMS key
 )
 
 // Config is BACKING/.ezfs/config.json.
@@ -40,8 +42,13 @@ type Config struct {
 }
 
 // MainKeyConfig says which provider guards the volume's zone keys.
+// The key store's main-key record is authoritative (FORMAT.md "Main-key
+// rotation"); Open repairs a config that disagrees with it.
 type MainKeyConfig struct {
-	Provider string // ProviderPassphrase or ProviderKeyFile
+	Provider string // ProviderPassphrase, ProviderKeyFile or ProviderAWSKMS
+	// Key is the KMS key for ProviderAWSKMS: a key ARN, alias ARN or
+	// alias/NAME (the spec without "awskms:"); empty for the other providers.
+	Key string
 }
 
 // configJSON is the wire form; its field names are FORMAT.md's.
@@ -56,18 +63,19 @@ type configJSON struct {
 
 type mainKeyJSON struct {
 	Provider string `json:"provider"`
+	Key      string `json:"key,omitempty"`
 }
 
 var (
 	topFields     = []string{"format", "volume_id", "cipher", "chunk_size", "keystore", "main_key"}
-	mainKeyFields = []string{"provider"}
+	mainKeyFields = []string{"provider", "key"}
 	volumeIDRE    = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
 // Encode returns the canonical JSON of c (two-space indent, trailing newline).
 func (c *Config) Encode() []byte {
 	j := configJSON{Format: c.Format, VolumeID: c.VolumeID, Cipher: c.Cipher.String(),
-		ChunkSize: c.ChunkSize, Keystore: c.Keystore, MainKey: mainKeyJSON{c.MainKey.Provider}}
+		ChunkSize: c.ChunkSize, Keystore: c.Keystore, MainKey: mainKeyJSON{c.MainKey.Provider, c.MainKey.Key}}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		panic("volume: marshal config: " + err.Error())
@@ -95,7 +103,7 @@ func ParseConfig(b []byte) (*Config, error) {
 		return nil, configErr(docField(""), err)
 	}
 	c := &Config{Format: j.Format, VolumeID: j.VolumeID, ChunkSize: j.ChunkSize,
-		Keystore: j.Keystore, MainKey: MainKeyConfig{j.MainKey.Provider}}
+		Keystore: j.Keystore, MainKey: MainKeyConfig{j.MainKey.Provider, j.MainKey.Key}}
 	if c.Format == Format { // a newer format may name ciphers this one does not know
 		suite, err := chunk.ParseSuite(j.Cipher)
 		if err != nil {
@@ -120,8 +128,9 @@ func (c *Config) Validate() error {
 		return configErr("cipher", fmt.Errorf("unknown cipher %s", c.Cipher))
 	case c.Keystore != "" && (!filepath.IsAbs(c.Keystore) || filepath.Clean(c.Keystore) != c.Keystore):
 		return configErr("keystore", fmt.Errorf("%q must be a clean absolute path", c.Keystore))
-	case c.MainKey.Provider != ProviderPassphrase && c.MainKey.Provider != ProviderKeyFile:
-		return configErr("main_key.provider", fmt.Errorf("unknown provider %q", c.MainKey.Provider))
+	}
+	if err := c.MainKey.validate(); err != nil {
+		return err
 	}
 	if err := chunk.CheckChunkSize(c.ChunkSize); err != nil {
 		return configErr("chunk_size", err)
@@ -192,4 +201,30 @@ func docField(path string) string {
 		return "(document)"
 	}
 	return strings.TrimSuffix(path, ".")
+}
+
+// validate checks the provider and that a KMS provider, and only it, names a key.
+func (m MainKeyConfig) validate() error {
+	switch m.Provider {
+	case ProviderPassphrase, ProviderKeyFile:
+		if m.Key != "" {
+			return configErr("main_key.key", fmt.Errorf("provider %s takes no key", m.Provider))
+		}
+	case ProviderAWSKMS:
+		if _, err := awskms.ParseSpec(awskms.SpecPrefix + m.Key); err != nil {
+			return configErr("main_key.key", err)
+		}
+	default:
+		return configErr("main_key.provider", fmt.Errorf("unknown provider %q", m.Provider))
+	}
+	return nil
+}
+
+// Spec returns the main-key spec as `ezfs init --main-key` takes it:
+// "passphrase", "keyfile" or "awskms:KEY".
+func (m MainKeyConfig) Spec() string {
+	if m.Provider == ProviderAWSKMS {
+		return awskms.SpecPrefix + m.Key
+	}
+	return m.Provider
 }

@@ -36,6 +36,24 @@ func TestConfigRoundTrip(t *testing.T) {
 	}
 }
 
+// kmsConfig is an AWS KMS volume's config (FORMAT.md "Volume config").
+var kmsConfig = strings.Replace(goodConfig, `"provider": "passphrase"`,
+	`"provider": "awskms",`+"\n    "+`"key": "arn:aws:kms:us-east-1:111122223333:alias/ezfs"`, 1)
+
+func TestKMSConfigRoundTrip(t *testing.T) {
+	c, err := volume.ParseConfig([]byte(kmsConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := volume.MainKeyConfig{Provider: "awskms", Key: "arn:aws:kms:us-east-1:111122223333:alias/ezfs"}
+	if c.MainKey != want || c.MainKey.Spec() != "awskms:"+want.Key {
+		t.Fatalf("main key %+v", c.MainKey)
+	}
+	if got := c.Encode(); string(got) != kmsConfig {
+		t.Fatalf("Encode:\n%s\nwant\n%s", got, kmsConfig)
+	}
+}
+
 func TestConfigErrorsNameField(t *testing.T) {
 	edit := func(old, new string) string { return strings.Replace(goodConfig, old, new, 1) }
 	for field, doc := range map[string]string{
@@ -43,7 +61,10 @@ func TestConfigErrorsNameField(t *testing.T) {
 		"volume_id":         edit(`0123456789abcdef0123`, `0123456789ABCDEF0123`),
 		"cipher":            edit(`aes-256-gcm`, `rot13`),
 		"chunk_size":        edit(`4096`, `4097`),
-		"main_key.provider": edit(`passphrase`, `awskms`),
+		"main_key.provider": edit(`passphrase`, `gpg`),
+		"main_key.key":      edit(`passphrase`, `awskms`),
+		"main_key.key ":     edit(`"passphrase"`, `"passphrase", "key": "alias/x"`),
+		"main_key.key  ":    strings.Replace(kmsConfig, `alias/ezfs`, `alias/aws/ebs`, 1),
 		"keystore":          edit(`"chunk_size"`, `"keystore": "rel/path", "chunk_size"`),
 		"extra":             edit(`"format": 1,`, `"format": 1, "extra": true,`),
 		"Format":            edit(`"format": 1,`, `"format": 1, "Format": 1,`),
@@ -65,6 +86,9 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(goodConfig))
 	f.Add([]byte(strings.Replace(goodConfig, `"chunk_size"`, `"keystore": "/k", "chunk_size"`, 1)))
 	f.Add([]byte(`{"format":1}`))
+	f.Add([]byte(kmsConfig))
+	f.Add([]byte(strings.Replace(kmsConfig, `arn:aws:kms:us-east-1:111122223333:alias/ezfs`, `alias/ezfs`, 1)))
+	f.Add([]byte(strings.Replace(kmsConfig, `alias/ezfs`, `key/1234abcd-12ab-34cd-56ef-1234567890ab`, 1)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := volume.ParseConfig(b)
 		if err != nil {

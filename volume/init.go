@@ -29,7 +29,7 @@ func Init(ctx context.Context, backing string, o InitOptions) (*Config, error) {
 	if err := syncDir(backing); err != nil {
 		return nil, err
 	}
-	if err := initKeystore(c.KeystorePath(backing), c.VolumeID, o.Secret); err != nil {
+	if err := initKeystore(ctx, c.KeystorePath(backing), c.VolumeID, o); err != nil {
 		return nil, fmt.Errorf("init volume: %w", err)
 	}
 	if err := writeFileAtomic(configPath(backing), c.Encode()); err != nil {
@@ -50,12 +50,12 @@ func newConfig(backing string, o InitOptions) (*Config, error) {
 	if _, err := os.Lstat(configPath(backing)); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is %w", backing, ErrExists)
 	}
-	provider, _, err := o.Secret.provider()
+	mc, err := NewMainKey{Secret: o.Secret, KMS: o.KMSKey}.config()
 	if err != nil {
 		return nil, err
 	}
 	c := &Config{Format: Format, VolumeID: newVolumeID(), Cipher: o.Cipher, ChunkSize: o.ChunkSize,
-		MainKey: MainKeyConfig{Provider: provider}}
+		MainKey: mc}
 	if c.Cipher == 0 {
 		c.Cipher = chunk.DefaultSuite()
 	}
@@ -70,14 +70,20 @@ func newConfig(backing string, o InitOptions) (*Config, error) {
 	return c, c.Validate()
 }
 
-// initKeystore creates the main key and stores its envelope and the volume id.
-func initKeystore(dir, volumeID string, sec Secret) error {
-	provider, secret, _ := sec.provider()
-	env, mk, err := local.NewEnvelope(secret, kindOf(provider))
+// initKeystore creates the main key and stores its envelope and the volume
+// id. A KMS key is checked first (DescribeKey and a round trip), so a volume
+// is never made under a key it cannot use.
+func initKeystore(ctx context.Context, dir, volumeID string, o InitOptions) error {
+	mk, env, _, err := NewMainKey{Secret: o.Secret, KMS: o.KMSKey}.build(ctx, o.KMS)
 	if err != nil {
 		return err
 	}
-	defer mk.Wipe()
+	defer wipeMain(mk)
+	if m := asKMS(mk); m != nil {
+		if _, err := m.Check(ctx); err != nil {
+			return err
+		}
+	}
 	s, err := local.Open(dir)
 	if err != nil {
 		return err

@@ -25,20 +25,32 @@ func Open(ctx context.Context, backing string, o OpenOptions) (*Volume, error) {
 	if o.Keystore != "" {
 		dir = o.Keystore
 	}
-	v, err := open(c, dir, o.Secret)
+	saved := c.MainKey
+	v, err := open(ctx, c, dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("open volume %s: %w", backing, err)
 	}
 	v.Backing = backing
+	if v.Config.MainKey != saved {
+		v.saveConfig() // best effort: the key store is authoritative (mainkey.go)
+	}
 	return v, nil
 }
 
-func open(c *Config, dir string, ask func() (Secret, error)) (*Volume, error) {
+func open(ctx context.Context, c *Config, dir string, o OpenOptions) (*Volume, error) {
 	env, s, err := peekEnvelope(dir, c.VolumeID)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := unlock(c, env, ask)
+	mc, err := envelopeProvider(env)
+	if err != nil {
+		if s != nil {
+			s.Close()
+		}
+		return nil, err
+	}
+	c.MainKey = mc
+	mk, err := unlock(ctx, c, env, o)
 	if err == nil && s == nil {
 		s, err = openStore(dir, c.VolumeID, env)
 	}
@@ -47,7 +59,7 @@ func open(c *Config, dir string, ask func() (Secret, error)) (*Volume, error) {
 			s.Close()
 		}
 		if mk != nil {
-			mk.Wipe()
+			wipeMain(mk)
 		}
 		return nil, err
 	}
@@ -81,8 +93,17 @@ func peekEnvelope(dir, volumeID string) ([]byte, *local.Store, error) {
 	return env, rw, nil
 }
 
-// unlock asks for the secret and opens the envelope with it.
-func unlock(c *Config, env []byte, ask func() (Secret, error)) (*local.MainKey, error) {
+// unlock builds the KMS main key (no KMS call, no secret), or asks for the
+// secret and opens the envelope with it.
+func unlock(ctx context.Context, c *Config, env []byte, o OpenOptions) (keys.MainKey, error) {
+	if c.MainKey.Provider == ProviderAWSKMS {
+		m, err := newKMS(ctx, c.MainKey.Key, o.KMS)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	ask := o.Secret
 	if ask == nil {
 		return nil, fmt.Errorf("volume needs a %s: %w", c.MainKey.Provider, keys.ErrWrongSecret)
 	}
@@ -98,7 +119,11 @@ func unlock(c *Config, env []byte, ask func() (Secret, error)) (*local.MainKey, 
 	if provider != c.MainKey.Provider {
 		return nil, fmt.Errorf("%w: volume uses a %s, got a %s", ErrSecretKind, c.MainKey.Provider, provider)
 	}
-	return local.Unlock(env, secret)
+	m, err := local.Unlock(env, secret)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // openStore opens the store for writing and checks that its envelope is the one unlocked.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/ezfs/ezfs/keys"
+	"github.com/ezfs/ezfs/keys/awskms"
 	"github.com/ezfs/ezfs/keys/local"
 	"github.com/ezfs/ezfs/zone/chunk"
 )
@@ -64,6 +65,11 @@ type InitOptions struct {
 	ChunkSize int
 	Keystore  string
 	Secret    Secret // not wiped by Init
+	// KMSKey, instead of Secret, makes an AWS KMS volume: "awskms:ARN" or
+	// "awskms:alias/NAME". Init checks access to the key (awskms Check).
+	KMSKey string
+	// KMS configures the AWS KMS client (tests set endpoint and credentials).
+	KMS awskms.Options
 }
 
 // OpenOptions configures Open. Keystore overrides the config's key store
@@ -71,7 +77,8 @@ type InitOptions struct {
 // main key needs it; Open wipes the bytes it returns.
 type OpenOptions struct {
 	Keystore string
-	Secret   func() (Secret, error)
+	Secret   func() (Secret, error) // never called for a KMS volume
+	KMS      awskms.Options         // the AWS KMS client of a KMS volume
 }
 
 // Volume is an open volume: its config, key store and keyring. Close it.
@@ -80,7 +87,7 @@ type Volume struct {
 	Config  Config
 	Store   *local.Store
 	Keyring *keys.Keyring
-	main    *local.MainKey
+	main    keys.MainKey // *local.MainKey or *awskms.MainKey
 	closed  bool
 }
 
@@ -92,7 +99,7 @@ func (v *Volume) Close() error {
 	}
 	v.closed = true
 	v.Keyring.Close()
-	v.main.Wipe()
+	wipeMain(v.main)
 	return v.Store.Close()
 }
 

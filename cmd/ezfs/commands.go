@@ -39,6 +39,8 @@ func addCommands(root *cobra.Command, g *globals) {
 		newUnmountCmd(g),
 		newZoneCmd(g),
 		newFileCmd(g),
+		newMainkeyCmd(g),
+		newReencryptCmd(g),
 	)
 }
 

@@ -64,6 +64,12 @@ func (h *daemonHandler) Handle(ctx context.Context, c ctl.Caller, r ctl.Request)
 		out, err = h.listZones(ctx)
 	case "file.info":
 		out, err = h.fileInfo(r.Path, r.ShowEDEK)
+	case "mainkey.info", "mainkey.rotate", "mainkey.rewrap", "mainkey.check":
+		out, err = h.mainkey(ctx, r)
+	case "reencrypt.start", "reencrypt.status", "reencrypt.cancel":
+		out, err = h.reencrypt(ctx, r) // ctl_reencrypt.go
+	case "key.prune", "key.backup":
+		out, err = h.keyOp(ctx, r)
 	default:
 		err = fmt.Errorf("unknown control operation %q", r.Op)
 	}
@@ -225,6 +231,7 @@ func (h *daemonHandler) listZones(ctx context.Context) ([]zoneItem, error) {
 		if md, err := h.m.vol.Keyring.Metadata(ctx, z.Key); err == nil {
 			it.CurrentVersion = md.CurrentVersion
 		}
+		h.fillWalk(&it, z.ID)
 		items = append(items, it)
 	}
 	return items, nil

@@ -19,6 +19,7 @@ type initOptions struct {
 	cipher    string
 	chunkSize string
 	keystore  string
+	mainKey   string // --main-key SPEC (mainkey_spec.go)
 	secret    secretFlags
 }
 
@@ -32,7 +33,13 @@ the passphrase (argon2id) or key file, and an empty key store in BACKING/.ezfs. 
 in BACKING stay as they are, outside zones. A directory that holds a volume is refused.
 
 The passphrase comes from --passphrase-file, $EZFS_PASSPHRASE_FILE or, on a terminal, a prompt
-(asked twice).`,
+(asked twice).
+
+--main-key awskms:arn:aws:kms:REGION:ACCOUNT:key/ID (or awskms:alias/NAME, or an alias ARN)
+puts the volume under a customer-managed AWS KMS key instead: zone keys are wrapped by KMS
+Encrypt, nothing secret is stored, and mounting needs no passphrase. ezfs first checks access
+to the key (DescribeKey and a round trip). Credentials, endpoint and, for alias/NAME, the region
+come from the standard AWS configuration chain.`,
 		Args: exactArgs(1, "one directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInit(cmd.Context(), g, o, args)
@@ -42,6 +49,7 @@ The passphrase comes from --passphrase-file, $EZFS_PASSPHRASE_FILE or, on a term
 	fs.StringVar(&o.cipher, "cipher", "", "content `SUITE`: aes-256-gcm or xchacha20-poly1305 (default: aes-256-gcm with AES-NI, else xchacha20-poly1305)")
 	fs.StringVar(&o.chunkSize, "chunk-size", strconv.Itoa(chunk.DefaultChunkSize), "plaintext bytes per chunk, a power of two from 4KiB to 1MiB (`N`, K or M suffix allowed)")
 	fs.StringVar(&o.keystore, "keystore", "", "keep the key store in `DIR` instead of BACKING/.ezfs")
+	fs.StringVar(&o.mainKey, "main-key", "", "main key `SPEC`: passphrase (default), keyfile:PATH, or an AWS KMS key awskms:arn:aws:kms:REGION:ACCOUNT:key/ID, awskms:alias/NAME or an alias ARN")
 	o.secret.register(fs)
 	return cmd
 }
@@ -56,14 +64,19 @@ func runInit(ctx context.Context, g *globals, o initOptions, args []string) erro
 	if err := checkInitDir(backing); err != nil {
 		return err
 	}
-	vo.Secret, err = readSecret(ctx, g, o.secret, true)
+	if vo.KMSKey, o.secret, err = initMainKey(o.mainKey, o.secret); err != nil {
+		return err
+	}
+	if vo.KMSKey == "" {
+		vo.Secret, err = readSecret(ctx, g, o.secret, true)
+	}
 	defer wipeSecret(&vo.Secret)
 	if err != nil {
 		return err
 	}
 	cfg, err := volume.Init(ctx, backing, vo)
 	if err != nil {
-		return explainInit(backing, err)
+		return explainInit(backing, explainKMS(err))
 	}
 	g.printf("created ezfs volume in %s (volume id %s, cipher %s, chunk size %d)\n", backing, cfg.VolumeID, cfg.Cipher, cfg.ChunkSize)
 	g.printf("next: ezfs key create NAME --backing %s\n", shellQuote(backing))

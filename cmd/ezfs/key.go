@@ -22,7 +22,7 @@ MOUNTPOINT, or with neither flag the only ezfs mount, goes through the mount's d
 func newKeyCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",
-		Short: "Create, roll, list, describe and delete zone keys",
+		Short: "Create, roll, list, describe, prune, delete, back up and restore zone keys",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -31,7 +31,8 @@ func newKeyCmd(g *globals) *cobra.Command {
 			return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 		},
 	}
-	cmd.AddCommand(newKeyCreateCmd(g), newKeyRollCmd(g), newKeyListCmd(g), newKeyDescribeCmd(g), newKeyDeleteCmd(g))
+	cmd.AddCommand(newKeyCreateCmd(g), newKeyRollCmd(g), newKeyListCmd(g), newKeyDescribeCmd(g), newKeyDeleteCmd(g),
+		newKeyPruneCmd(g), newKeyBackupCmd(g), newKeyRestoreCmd(g))
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,7 +22,8 @@ type mountOptions struct {
 	options    []string // -o, comma-separated, repeatable
 	logFile    string
 	debug      bool
-	readyFd    int // the daemon reports readiness on this descriptor (-1: not the daemon)
+	readyFd    int           // the daemon reports readiness on this descriptor (-1: not the daemon)
+	keyTTL     time.Duration // --key-cache-ttl: how long an unwrapped zone-key version stays cached
 }
 
 const mountLong = `Mount the ezfs volume in BACKING at MOUNTPOINT.
@@ -32,7 +34,7 @@ logging to --log-file (default BACKING/.ezfs/daemon.log); --foreground stays att
 unmounts cleanly on SIGINT or SIGTERM. As root the kernel mount is made directly,
 otherwise through fusermount3. A volume can be mounted only once at a time.
 
--o takes mount(8) options: passphrase_file=F, key_file=F, allow_other, ro, debug; rw, defaults,
+-o takes mount(8) options: passphrase_file=F, key_file=F, key_cache_ttl=D, allow_other, ro, debug; rw, defaults,
 auto, noauto, user, users, nouser, _netdev, nofail, exec, noexec, suid, nosuid, dev, nodev,
 atime, noatime, relatime and x-* are accepted and ignored. Called as mount.fuse.ezfs (by
 mount -t fuse.ezfs), ezfs takes mount(8)'s form: mount.fuse.ezfs BACKING MOUNTPOINT -o OPTS.
@@ -59,6 +61,7 @@ func newMountCmd(g *globals) *cobra.Command {
 	f.StringArrayVarP(&o.options, "options", "o", nil, "mount(8) options `OPTS`, comma-separated")
 	f.StringVar(&o.logFile, "log-file", "", "daemon log `FILE` (default BACKING/.ezfs/daemon.log)")
 	f.BoolVar(&o.debug, "debug", false, "log every FUSE request")
+	f.DurationVar(&o.keyTTL, "key-cache-ttl", 0, "drop an unwrapped zone-key version `DURATION` after unwrapping it (0: keep it for the life of the mount)")
 	mountHelperFlags(f)
 	return cmd
 }
@@ -128,6 +131,8 @@ func (o *mountOptions) option(opt string) error {
 		o.readOnly = true
 	case name == "debug":
 		o.debug = true
+	case name == "key_cache_ttl":
+		return o.setKeyTTL(value)
 	case ignoredOptions[name] || strings.HasPrefix(name, "x-"):
 	default:
 		return usagef("unknown mount option %q", opt)

@@ -75,7 +75,7 @@ func daemonCommand(ctx context.Context, g *globals, o mountOptions, ready *os.Fi
 // hands it to the daemon as descriptor 4 (named by $EZFS_PASSPHRASE_FILE).
 func promptedSecret(ctx context.Context, g *globals, o mountOptions, cmd *exec.Cmd) (*os.File, error) {
 	s := o.vol.secret
-	if s.keyFile != "" || s.passphraseFile != "" || g.getenv(envPassphraseFile) != "" || g.tty == nil {
+	if s.keyFile != "" || s.passphraseFile != "" || g.getenv(envPassphraseFile) != "" || g.tty == nil || kmsVolume(o.vol) {
 		return nil, nil
 	}
 	b, err := promptPassphrase(ctx, g.tty, false)

@@ -24,6 +24,7 @@ type mounted struct {
 	srv    *fuse.Server
 	ctl    *ctl.Server
 	mountp string
+	walks  *walkers // re-encryption walks (reencrypt_mount.go)
 }
 
 // serveVolume is the one recipe that wires a mount: unlock the volume (before
@@ -37,6 +38,7 @@ func serveVolume(ctx context.Context, g *globals, o mountOptions, mountpoint str
 		return err
 	}
 	g.logger.Info("mounted", "backing", o.vol.backing, "mountpoint", mountpoint)
+	m.walks.resume(ctx, g)
 	return m.serve(ctx, g)
 }
 
@@ -46,8 +48,13 @@ func openMount(ctx context.Context, g *globals, o mountOptions, mountpoint strin
 	if err != nil {
 		return nil, err
 	}
-	m := &mounted{vol: v, mountp: mountpoint}
+	if err := prepareKeys(ctx, g, v, o); err != nil { // mainkey_mount.go
+		v.Close()
+		return nil, err
+	}
+	m := &mounted{vol: v, mountp: mountpoint, walks: newWalkers(g, v, mountpoint)}
 	if err := m.mount(g, o); err != nil {
+		m.walks.close()
 		v.Close()
 		return nil, err
 	}
@@ -58,7 +65,7 @@ func openMount(ctx context.Context, g *globals, o mountOptions, mountpoint strin
 func (m *mounted) mount(g *globals, o mountOptions) error {
 	v := m.vol
 	root, err := ezfs.New(ezfs.Options{Backing: v.Backing, Keys: v.Keyring, Suite: v.Config.Cipher,
-		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v)})
+		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v), Moved: m.walks.moved})
 	if err != nil {
 		return err
 	}
@@ -91,6 +98,7 @@ func (m *mounted) serve(ctx context.Context, g *globals) error {
 	}
 	<-done
 	m.ctl.Close()
+	m.walks.close()
 	m.root.Close()
 	g.logger.Info("unmounted", "mountpoint", m.mountp)
 	return m.vol.Close()

@@ -134,6 +134,12 @@ func modelStep(t *testing.T, r *rng, f **content.File, b *os.File, model *[]byte
 		if r.intn(8) == 0 {
 			n = 1 + r.intn(200<<10) // large: parallel runs
 		}
+		if r.intn(4) == 0 { // chunk-aligned: sealed straight from p
+			off -= off % 4096
+			if r.intn(2) == 0 {
+				n = (n + 4095) / 4096 * 4096
+			}
+		}
 		p := r.bytes(int(n))
 		mustWrite(t, *f, p, off)
 		*model = modelWrite(*model, p, off)

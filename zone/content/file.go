@@ -47,12 +47,14 @@ type geometry struct {
 	damage  error // non-nil when the backing size is impossible (ErrTruncated)
 }
 
+// stat reads the backing size with one fstat (unix.Fstat: os.File.Stat would
+// allocate a FileInfo on every request).
 func (f *File) stat() (geometry, error) {
-	fi, err := f.f.Stat()
-	if err != nil {
-		return geometry{}, err
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.f.Fd()), &st); err != nil {
+		return geometry{}, &os.PathError{Op: "fstat", Path: f.f.Name(), Err: err}
 	}
-	g := geometry{backing: fi.Size()}
+	g := geometry{backing: st.Size}
 	g.size, g.damage = f.l.PlainSize(g.backing)
 	if g.damage != nil {
 		g.size = g.backing / f.ss * f.cs

@@ -34,13 +34,17 @@ func (f *File) write(p []byte, off int64, g geometry) error {
 	newSize := max(g.size, end)
 	first, lastW := off/f.cs, (end-1)/f.cs
 	base := first * f.cs
-	buf := getBuf(int(min(newSize, (lastW+1)*f.cs) - base))
-	defer putBuf(buf)
-	plain := *buf
-	if err := f.fillEdges(plain, g, base, off, end); err != nil {
-		return err
+	plain := p
+	if off != base || (end%f.cs != 0 && end < g.size) {
+		// Partial chunks at the edges: patch p into their old plaintext.
+		buf := getBuf(int(min(newSize, (lastW+1)*f.cs) - base))
+		defer putBuf(buf)
+		plain = *buf
+		if err := f.fillEdges(plain, g, base, off, end); err != nil {
+			return err
+		}
+		copy(plain[off-base:], p)
 	}
-	copy(plain[off-base:], p)
 	sb := getBuf(len(plain) + int(lastW-first+1)*chunk.Overhead)
 	defer putBuf(sb)
 	sealed := f.c.SealRun((*sb)[:0], plain, uint64(first), lastW == (newSize-1)/f.cs)
