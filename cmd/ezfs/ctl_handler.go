@@ -194,17 +194,15 @@ func (h *daemonHandler) createZone(ctx context.Context, p, key string) (*zoneIte
 
 // mark sets the zone marker and registers the zone; the marker goes if registering fails.
 func (h *daemonHandler) mark(rec zone.Record) error {
-	dir := filepath.Join(h.m.vol.Backing, rec.Path)
 	m := zone.Marker{ID: rec.ID, Key: rec.Key}
-	if err := unix.Lsetxattr(dir, zone.XattrZone, m.Encode(), unix.XATTR_CREATE); err != nil {
+	if err := h.m.root.MakeZone(rec.Path, m); err != nil { // emptiness check and marker in one step
 		return fmt.Errorf("set zone marker on %s: %w", rec.Path, err)
 	}
 	err := h.m.vol.Store.Update(func(tx keys.Tx) error { return zone.Register(tx, rec) })
 	if err != nil {
-		unix.Lremovexattr(dir, zone.XattrZone)
+		h.m.root.UnmakeZone(rec.Path)
 		return err
 	}
-	h.m.root.ForgetZone(rec.Path)
 	return nil
 }
 

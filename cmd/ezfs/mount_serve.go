@@ -64,12 +64,17 @@ func openMount(ctx context.Context, g *globals, o mountOptions, mountpoint strin
 // mount builds the node tree, mounts it and starts the control socket.
 func (m *mounted) mount(g *globals, o mountOptions) error {
 	v := m.vol
+	var zones []zone.Record // New refuses registered zones whose marker is gone
+	err := v.Store.View(func(tx keys.Tx) (err error) { zones, err = zone.Zones(tx); return err })
+	if err != nil {
+		return fmt.Errorf("read the zone registry: %w", err)
+	}
 	root, err := ezfs.New(ezfs.Options{Backing: v.Backing, Keys: v.Keyring, Suite: v.Config.Cipher,
-		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v), Moved: m.walks.moved})
+		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v),
+		Moved: m.walks.moved, Zones: zones})
 	if err != nil {
 		return err
 	}
-	checkZones(g, v, root)
 	srv, err := ezfs.Mount(m.mountp, root, ezfs.MountOptions{AllowOther: o.allowOther, ReadOnly: o.readOnly, Debug: o.debug})
 	if err != nil {
 		root.Close()
@@ -126,19 +131,6 @@ func explainMount(err error) error {
 		return withHint(err, "run as root, or install fuse3 so fusermount3 can mount for you")
 	}
 	return err
-}
-
-// checkZones reports registered zones whose marker is gone (DECISIONS.md "Format and
-// crypto"): their files keep their xattrs and stay encrypted, never served raw.
-func checkZones(g *globals, v *volume.Volume, root *ezfs.Root) {
-	var zones []zone.Record
-	v.Store.View(func(tx keys.Tx) (err error) { zones, err = zone.Zones(tx); return err })
-	for _, z := range zones {
-		m, err := root.Marker(z.Path)
-		if err != nil || m == nil || m.ID != z.ID {
-			g.logger.Warn("registered zone has lost its marker; its files stay encrypted", "zone", z.Path, "key", z.Key, "err", err)
-		}
-	}
 }
 
 // zoneMoved returns the hook that keeps the zone registry's path of a renamed zone root.
