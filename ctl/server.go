@@ -46,13 +46,21 @@ type Server struct {
 	wg    sync.WaitGroup
 	ctx   context.Context
 	stop  context.CancelFunc
+
+	mu     sync.Mutex
+	conns  map[*net.UnixConn]bool // open connections, so that Close can end idle ones
+	closed bool
 }
 
 // Listen creates the socket at path (replacing a stale one) and serves h. owner is the
 // uid allowed to make changes besides root.
 func Listen(path string, h Handler, log *slog.Logger, owner uint32) (*Server, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("control socket directory: %w", err)
+	}
+	if dir == RunDir { // every user who can see a mount may query it: searchable despite the umask
+		os.Chmod(dir, 0o755)
 	}
 	os.Remove(path)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
@@ -61,7 +69,7 @@ func Listen(path string, h Handler, log *slog.Logger, owner uint32) (*Server, er
 	}
 	os.Chmod(path, 0o666)
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Server{ln: ln, h: h, log: log, owner: owner, path: path, ctx: ctx, stop: stop}
+	s := &Server{ln: ln, h: h, log: log, owner: owner, path: path, ctx: ctx, stop: stop, conns: map[*net.UnixConn]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -70,10 +78,17 @@ func Listen(path string, h Handler, log *slog.Logger, owner uint32) (*Server, er
 // Path is the socket's path.
 func (s *Server) Path() string { return s.path }
 
-// Close stops accepting, waits for running requests and removes the socket.
+// Close stops accepting, cancels and waits for running requests (their answers are still
+// sent), ends the connections of clients that are still attached, and removes the socket.
 func (s *Server) Close() error {
 	s.stop()
 	err := s.ln.Close()
+	s.mu.Lock()
+	s.closed = true
+	for conn := range s.conns {
+		conn.CloseRead() // an idle client would otherwise keep its serve loop, and Close, waiting
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 	return err
 }
@@ -85,15 +100,34 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
+		if !s.track(conn) {
+			conn.Close()
+			return
+		}
 		s.wg.Add(1)
 		go s.serve(conn)
 	}
 }
 
+// track records an accepted connection; false once Close has begun.
+func (s *Server) track(conn *net.UnixConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.conns[conn] = true
+	}
+	return !s.closed
+}
+
 // serve answers the requests of one connection, one line each.
 func (s *Server) serve(conn *net.UnixConn) {
 	defer s.wg.Done()
-	defer conn.Close()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, conn)
+		s.mu.Unlock()
+		conn.Close()
+	}()
 	c, err := peer(conn)
 	if err != nil {
 		return
@@ -115,9 +149,15 @@ func (s *Server) serve(conn *net.UnixConn) {
 	}
 }
 
+// allowed reports whether c may run op: queries are open to all, changes need root or
+// the owner.
+func (s *Server) allowed(c Caller, op string) bool {
+	return !IsChange(op) || c.UID == 0 || c.UID == s.owner
+}
+
 // call checks the caller's right to req and runs it.
 func (s *Server) call(c Caller, req Request) Response {
-	if IsChange(req.Op) && c.UID != 0 && c.UID != s.owner {
+	if !s.allowed(c, req.Op) {
 		return errorResponse(ErrDenied)
 	}
 	s.log.Debug("control request", "op", req.Op, "uid", c.UID, "pid", c.PID)

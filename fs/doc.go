@@ -20,6 +20,19 @@
 // zone should be. [Root.MakeZone] turns an empty directory into a zone without a
 // window in which the mount could add an entry to it.
 //
+// # Modes
+//
+// A new entry gets exactly the mode the caller asked for (the kernel applies the
+// caller's umask), whatever the daemon's own process umask is: bits that umask or
+// chown stripped are put back with one chmod, only when some are missing. The daemon
+// can therefore keep a private umask for its own files (the key store).
+//
+// # Hooks for the daemon
+//
+// [Options.BeginMove] brackets every rename or link into a zone, so a re-encryption
+// walk sees moved entries; [Options.Activity] is called at the start of each
+// foreground operation, so background work can yield.
+//
 // # Speed
 //
 // Measured with scripts/bench.sh (make bench; figures in BENCHMARKS.md). Zone files keep the

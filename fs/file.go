@@ -36,6 +36,7 @@ var (
 // Read decrypts the chunks under [off, off+len(buf)). A chunk that fails
 // authentication gives EIO and one warning naming the file and chunk.
 func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	f.n.root.activity()
 	n, err := f.of.content.ReadAt(buf, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		f.n.root.warnRead(f.n, off, err)
@@ -46,6 +47,7 @@ func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadRe
 
 // Write encrypts data into the chunks it touches.
 func (f *zoneFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	f.n.root.activity()
 	if f.of.readOnly {
 		return 0, syscall.EACCES
 	}
@@ -67,6 +69,7 @@ func (f *zoneFile) Flush(ctx context.Context) syscall.Errno { return 0 }
 
 // Fsync syncs the backing file (content.File.Sync orders torn-append writes).
 func (f *zoneFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	f.n.root.activity()
 	return toErrno(f.of.content.Sync())
 }
 

@@ -1,7 +1,10 @@
 package fs
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -50,7 +53,13 @@ func (n *node) acquire(ctx context.Context) (*openFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	of, err := n.root.newOpenFile(ctx, f, n.enc.meta, nil)
+	meta, err := n.enc.current(int(f.Fd()))
+	if err != nil {
+		f.Close()
+		n.root.warnFile(n, "refusing encrypted file", err)
+		return nil, unix.EIO
+	}
+	of, err := n.root.newOpenFile(ctx, f, meta, nil)
 	if err != nil {
 		f.Close()
 		n.root.warnFile(n, "cannot unlock file key", err)
@@ -59,6 +68,29 @@ func (n *node) acquire(ctx context.Context) (*openFile, error) {
 	of.readOnly = readOnly
 	n.open = of
 	return of, nil
+}
+
+// errMetaChanged refuses a file whose xattr names another file than at lookup.
+var errMetaChanged = errors.New("file id, suite, chunk size or key changed since lookup")
+
+// current re-reads the ezfs xattr of the open backing file fd. A re-encryption walk
+// may have re-wrapped the EDEK under a newer key version since lookup, and key prune
+// may have removed the old one, so the EDEK read at lookup can be stale (package
+// zone/reencrypt). Only the EDEK's version and wrapped bytes may differ: anything
+// else means another file, and the open fails closed.
+func (e *encState) current(fd int) (*zone.FileMeta, error) {
+	b, err := xattrOf(func(buf []byte) (int, error) { return unix.Fgetxattr(fd, zone.XattrFile, buf) })
+	if err != nil || b == nil {
+		return nil, fmt.Errorf("re-read %s: %w", zone.XattrFile, cmp.Or(err, errNoMeta))
+	}
+	m, err := zone.ParseFileMeta(b)
+	if err != nil {
+		return nil, fmt.Errorf("re-read %s: %w", zone.XattrFile, err)
+	}
+	if !bytes.Equal(m.Binding(), e.meta.Binding()) || m.EDEK.Key.Name != e.meta.EDEK.Key.Name {
+		return nil, fmt.Errorf("re-read %s: %w", zone.XattrFile, errMetaChanged)
+	}
+	return m, nil
 }
 
 // install makes a freshly created backing file (and its DEK) the open state of n.

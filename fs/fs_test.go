@@ -43,6 +43,7 @@ type env struct {
 	backing, mnt string
 	warns        atomic.Int32
 	root         *ezfs.Root
+	kr           *keys.Keyring
 }
 
 // zoneID is the id of the test zone "z".
@@ -79,7 +80,7 @@ func mountWith(t *testing.T, setup func(e *env, o *ezfs.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.root = r
+	e.root, e.kr = r, kr
 	srv, err := ezfs.Mount(e.mnt, r, ezfs.MountOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +194,23 @@ func TestTamper(t *testing.T) {
 	}
 	if _, err := fd.ReadAt(buf, 8192); err != nil {
 		t.Errorf("chunk 2: %v", err)
+	}
+}
+
+// fsync and fdatasync of a directory sync its backing directory (as on ext4).
+func TestFsyncDir(t *testing.T) {
+	e := mount(t)
+	for _, dir := range []string{"", "z", "plain"} {
+		d, err := os.Open(filepath.Join(e.mnt, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Fsync(int(d.Fd())); err != nil {
+			t.Errorf("fsync of %q: %v", dir, err)
+		}
+		if err := unix.Fdatasync(int(d.Fd())); err != nil {
+			t.Errorf("fdatasync of %q: %v", dir, err)
+		}
+		d.Close()
 	}
 }

@@ -31,10 +31,9 @@ type MountOptions struct {
 // Mount serves r at mountpoint and returns once the kernel has the mount. The file
 // system type is fuse.ezfs with the backing directory as source; permission checks are
 // the kernel's (default_permissions). As root it mounts directly, otherwise through
-// fusermount3. The process umask is set to 0 so modes are exactly as asked: the
-// kernel has already applied the caller's umask.
+// fusermount3. New entries get exactly the mode asked for whatever the process
+// umask is (exactMode), so the process keeps its own umask for its own files.
 func Mount(mountpoint string, r *Root, o MountOptions) (*fuse.Server, error) {
-	unix.Umask(0)
 	timeout := attrTimeout
 	opts := &gofs.Options{
 		MountOptions: fuse.MountOptions{

@@ -49,6 +49,7 @@ var (
 	_ gofs.NodeGetattrer = (*node)(nil)
 	_ gofs.NodeSetattrer = (*node)(nil)
 	_ gofs.NodeStatfser  = (*node)(nil)
+	_ gofs.NodeFsyncer   = (*node)(nil)
 )
 
 // newChild builds the node for a backing entry and links it into the tree.
@@ -61,6 +62,7 @@ func (n *node) newChild(ctx context.Context, st *unix.Statx_t, enc *encState, ou
 
 // Getattr reports the backing file's attributes, with plaintext sizes for zone files.
 func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.root.activity()
 	if f, ok := fh.(gofs.FileGetattrer); ok {
 		return f.Getattr(ctx, out)
 	}
@@ -73,6 +75,24 @@ func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOu
 	}
 	n.fillAttr(&out.Attr, st)
 	return 0
+}
+
+// Fsync syncs a file through its open handle, and a directory by syncing its backing
+// directory, so the entries made or renamed in it are durable as on ext4.
+func (n *node) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno {
+	if f, ok := fh.(gofs.FileFsyncer); ok {
+		return f.Fsync(ctx, flags)
+	}
+	var fd int
+	err := n.root.withAt(n.rel(), func(dirfd int, name string) (err error) {
+		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return toErrno(err)
+	}
+	defer unix.Close(fd)
+	return toErrno(unix.Fsync(fd))
 }
 
 // Statfs reports the backing file system.
@@ -88,6 +108,7 @@ func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 // Setattr changes mode, owner, size and times. The size of a zone file changes
 // through its content view (re-sealing the last chunk).
 func (n *node) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	n.root.activity()
 	if f, ok := fh.(gofs.FileSetattrer); ok {
 		return f.Setattr(ctx, in, out)
 	}

@@ -29,6 +29,7 @@ func (n *node) hidden(name string) bool {
 // Lookup finds a child in the backing directory. A regular file's ezfs xattr is read
 // here, so an encrypted file is always decrypted wherever it sits.
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	n.root.activity()
 	if n.hidden(name) {
 		return nil, syscall.ENOENT
 	}
@@ -64,6 +65,7 @@ func (n *node) knownEnc(name string, st *unix.Statx_t) (enc *encState, known boo
 
 // Readdir lists the backing directory, without the volume's own directory.
 func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	n.root.activity()
 	if _, err := n.zoneOf(); err != nil {
 		return nil, toErrno(err)
 	}
@@ -111,9 +113,10 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 	})
 }
 
-// mkEntry runs mk to create name in n, gives it the caller as owner and returns its
-// new node; the entry is removed again if that fails.
+// mkEntry runs mk to create name in n, gives it the caller as owner and exactly the
+// mode asked for, and returns its new node; the entry is removed again if that fails.
 func (n *node) mkEntry(ctx context.Context, name string, mode uint32, out *fuse.EntryOut, mk func(dirfd int, cname string) error) (*gofs.Inode, syscall.Errno) {
+	n.root.activity()
 	if n.hidden(name) {
 		return nil, syscall.EPERM
 	}
@@ -127,9 +130,12 @@ func (n *node) mkEntry(ctx context.Context, name string, mode uint32, out *fuse.
 		if err := mk(dirfd, cname); err != nil {
 			return err
 		}
-		err := n.own(ctx, dirfd, cname, mode)
+		err := n.own(ctx, dirfd, cname)
 		if err == nil {
 			st, err = statAt(dirfd, cname)
+		}
+		if err == nil {
+			err = exactMode(st, mode, func(perm uint32) error { return unix.Fchmodat(dirfd, cname, perm, 0) })
 		}
 		if err != nil {
 			unix.Unlinkat(dirfd, cname, unlinkFlag(mode))
@@ -144,6 +150,7 @@ func (n *node) mkEntry(ctx context.Context, name string, mode uint32, out *fuse.
 
 // Readlink returns a symlink's target.
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	n.root.activity()
 	var target []byte
 	err := n.root.withAt(n.rel(), func(dirfd int, name string) error {
 		for size := 256; ; size *= 2 {
@@ -170,6 +177,7 @@ func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
 
 // remove unlinks name from n.
 func (n *node) remove(name string, flags int) syscall.Errno {
+	n.root.activity()
 	if n.hidden(name) {
 		return syscall.ENOENT
 	}

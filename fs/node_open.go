@@ -25,6 +25,7 @@ const openMask = ^uint32(unix.O_APPEND | fuse.FMODE_EXEC | unix.O_CREAT | unix.O
 // Open opens a file: plain files directly, encrypted files through the inode's
 // shared content view (O_TRUNC applied to the plaintext).
 func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	n.root.activity()
 	if n.enc == nil {
 		return n.openPlain(flags)
 	}
@@ -66,6 +67,7 @@ func (n *node) openPlain(flags uint32) (gofs.FileHandle, uint32, syscall.Errno) 
 // Create makes a file with exactly the requested mode. In a zone the file gets a
 // fresh DEK and its ezfs xattr before anyone can write to it.
 func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	n.root.activity()
 	if n.hidden(name) {
 		return nil, nil, 0, syscall.EPERM
 	}
@@ -75,14 +77,15 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if err != nil {
 		return nil, nil, 0, toErrno(err)
 	}
+	create, fl := n.createZone, uint32(zoneOpenFlags)
 	if z.none {
-		return n.createPlain(ctx, name, flags, mode, out)
+		create, fl = n.createPlain, 0
 	}
-	ch, fh, errno := n.createZone(ctx, z, name, flags, mode, out)
+	ch, fh, errno := create(ctx, z, name, flags, mode, out)
 	if errno == syscall.EEXIST && flags&unix.O_EXCL == 0 {
 		return n.openExisting(ctx, name, flags, out)
 	}
-	return ch, fh, zoneOpenFlags, errno
+	return ch, fh, fl, errno
 }
 
 // openExisting serves a CREATE without O_EXCL that raced with another creator.
@@ -95,15 +98,16 @@ func (n *node) openExisting(ctx context.Context, name string, flags uint32, out 
 	return ch, fh, fl, errno
 }
 
-// createPlain creates a file outside zones.
-func (n *node) createPlain(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+// createPlain creates a file outside zones (z is noZone). It always creates: an
+// existing file is opened by Create, never given the caller's owner and mode.
+func (n *node) createPlain(ctx context.Context, _ *zoneRef, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, syscall.Errno) {
 	var fd int
 	rel := n.childRel(name)
-	st, err := n.createBacking(ctx, rel, int(flags&^unix.O_APPEND)|unix.O_CREAT, mode, &fd)
+	st, err := n.createBacking(ctx, rel, int(flags&^unix.O_APPEND)|unix.O_CREAT|unix.O_EXCL, mode, &fd)
 	if err != nil {
-		return nil, nil, 0, toErrno(err)
+		return nil, nil, toErrno(err)
 	}
-	return n.newChild(ctx, st, nil, out), n.root.newPlainFile(fd, rel), 0, 0
+	return n.newChild(ctx, st, nil, out), n.root.newPlainFile(fd, rel), 0
 }
 
 // createZone creates an encrypted file in zone z.
@@ -132,7 +136,7 @@ func (n *node) createZone(ctx context.Context, z *zoneRef, name string, flags, m
 }
 
 // createBacking creates and opens backing file rel, sets the ezfs xattr when given,
-// gives it the caller as owner and stats it. On failure the new file is removed.
+// gives it the caller as owner and exactly the mode asked for, and stats it. On failure the new file is removed.
 func (n *node) createBacking(ctx context.Context, rel string, flags int, mode uint32, fdOut *int, xattr ...[]byte) (*unix.Statx_t, error) {
 	var st *unix.Statx_t
 	err := n.root.withAt(rel, func(dirfd int, name string) error {
@@ -140,8 +144,11 @@ func (n *node) createBacking(ctx context.Context, rel string, flags int, mode ui
 		if err != nil {
 			return err
 		}
-		if err = setupNew(ctx, n, dirfd, name, fd, mode, xattr); err == nil {
+		if err = setupNew(ctx, n, dirfd, name, fd, xattr); err == nil {
 			st, err = fstatx(fd)
+		}
+		if err == nil {
+			err = exactMode(st, mode, func(perm uint32) error { return unix.Fchmod(fd, perm) })
 		}
 		if err != nil {
 			unix.Close(fd)
@@ -155,13 +162,13 @@ func (n *node) createBacking(ctx context.Context, rel string, flags int, mode ui
 }
 
 // setupNew writes the ezfs xattr (if any) and the owner of a new file.
-func setupNew(ctx context.Context, n *node, dirfd int, name string, fd int, mode uint32, xattr [][]byte) error {
+func setupNew(ctx context.Context, n *node, dirfd int, name string, fd int, xattr [][]byte) error {
 	for _, v := range xattr {
 		if err := unix.Fsetxattr(fd, zone.XattrFile, v, unix.XATTR_CREATE); err != nil {
 			return err
 		}
 	}
-	return n.own(ctx, dirfd, name, mode)
+	return n.own(ctx, dirfd, name)
 }
 
 // newMeta makes the metadata and DEK of a new file in a zone keyed by keyName, with

@@ -10,8 +10,8 @@ import (
 
 // own gives a new entry the caller's uid and gid when the daemon runs as root (as
 // ext4 would have made it). In a setgid directory the group stays inherited. chown
-// clears setuid/setgid bits, so a mode that asked for them is applied again.
-func (n *node) own(ctx context.Context, dirfd int, name string, mode uint32) error {
+// may clear setuid/setgid bits: exactMode puts them back.
+func (n *node) own(ctx context.Context, dirfd int, name string) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
@@ -23,13 +23,26 @@ func (n *node) own(ctx context.Context, dirfd int, name string, mode uint32) err
 	if n.setgid() {
 		gid = -1
 	}
-	if err := unix.Fchownat(dirfd, name, int(c.Uid), gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return err
-	}
-	if mode&(unix.S_ISUID|unix.S_ISGID) == 0 || mode&unix.S_IFMT == unix.S_IFLNK {
+	return unix.Fchownat(dirfd, name, int(c.Uid), gid, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// exactMode gives a new entry, whose stat is st, exactly the permission bits mode
+// asked for: the kernel has already applied the caller's umask, but the daemon's
+// own umask (which keeps the key store private, cmd/ezfs) strips bits too, and
+// chown clears setuid/setgid. Only missing bits are added, with one chmod, so a
+// setgid bit that a directory inherited from its parent stays, as on ext4; when
+// nothing is missing it costs nothing. Symlinks have no mode of their own.
+func exactMode(st *unix.Statx_t, mode uint32, chmod func(perm uint32) error) error {
+	have := uint32(st.Mode) & 07777
+	want := have | mode&07777
+	if want == have || st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		return nil
 	}
-	return unix.Fchmodat(dirfd, name, mode&07777, 0)
+	if err := chmod(want); err != nil {
+		return err
+	}
+	st.Mode = st.Mode&^07777 | uint16(want)
+	return nil
 }
 
 // setgid reports whether directory n has the setgid bit (new entries inherit its group).

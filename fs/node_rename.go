@@ -18,19 +18,26 @@ var (
 
 // Rename moves an entry within the mount. Across a zone boundary it fails with
 // EXDEV, so mv copies and the copy is encrypted (DECISIONS.md "Zones"); a zone root
-// may move anywhere outside zones.
+// may move anywhere outside zones. A move inside a zone is reported around the
+// syscall (Options.BeginMove).
 func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	n.root.activity()
 	dst, ok := newParent.(*node)
 	if !ok || n.hidden(name) || dst.hidden(newName) {
 		return syscall.EPERM
 	}
 	n.root.zoneMu.RLock()
 	defer n.root.zoneMu.RUnlock()
-	own, err := n.checkRename(name, dst, newName, flags)
+	mv, err := n.checkRename(name, dst, newName, flags)
 	if err != nil {
 		return toErrno(err)
 	}
 	srcRel, dstRel := n.childRel(name), dst.childRel(newName)
+	endDst, endSrc := n.root.beginMove(mv.to), noEnd
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		endSrc = n.root.beginMove(mv.from)
+	}
+	defer func() { endDst(okRel(err, dstRel)); endSrc(okRel(err, srcRel)) }()
 	err = n.root.withAt(srcRel, func(fd1 int, name1 string) error {
 		return n.root.withAt(dstRel, func(fd2 int, name2 string) error {
 			return unix.Renameat2(fd1, name1, fd2, name2, uint(flags))
@@ -39,46 +46,52 @@ func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbe
 	if err != nil {
 		return toErrno(err)
 	}
-	if own != nil && n.root.opts.ZoneMoved != nil {
-		n.root.opts.ZoneMoved(own.ID, dstRel)
-	}
-	if z, _ := dst.zoneMarker(); z != nil {
-		n.root.moved(z, dstRel)
-		if flags&unix.RENAME_EXCHANGE != 0 {
-			n.root.moved(z, srcRel)
-		}
+	if mv.own != nil && n.root.opts.ZoneMoved != nil {
+		n.root.opts.ZoneMoved(mv.own.ID, dstRel)
 	}
 	return 0
 }
 
-// moved tells the Moved hook that backing path rel in zone z may be a regular file
-// that has just been renamed or linked there.
-func (r *Root) moved(z *zone.Marker, rel string) {
-	if r.opts.Moved == nil {
-		return
+// noEnd is the end of a move nobody needs to hear about.
+func noEnd(string) {}
+
+// beginMove tells the BeginMove hook that an entry is about to land in zone z (nil:
+// outside zones, nothing to report) and returns the function that ends the report.
+func (r *Root) beginMove(z *zone.Marker) (end func(rel string)) {
+	if z == nil || r.opts.BeginMove == nil {
+		return noEnd
 	}
-	if st, err := r.statx(rel); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		r.opts.Moved(z.ID, rel)
-	}
+	return r.opts.BeginMove(z.ID)
 }
 
-// checkRename applies the zone rules to a rename (both ways for RENAME_EXCHANGE). It
-// returns the moved entry's own marker when it is a zone root.
-func (n *node) checkRename(name string, dst *node, newName string, flags uint32) (*zone.Marker, error) {
-	from, err := n.zoneMarker()
+// okRel is what a move's end hears: the new path, or "" when the syscall failed.
+func okRel(err error, rel string) string {
 	if err != nil {
-		return nil, err
+		return ""
 	}
-	to, err := dst.zoneMarker()
-	if err != nil {
-		return nil, err
+	return rel
+}
+
+// renameZones are the zones around a rename: of the source and destination
+// directories (nil outside zones), and of the moved entry itself when it is a zone root.
+type renameZones struct {
+	from, to, own *zone.Marker
+}
+
+// checkRename applies the zone rules to a rename (both ways for RENAME_EXCHANGE).
+func (n *node) checkRename(name string, dst *node, newName string, flags uint32) (mv renameZones, err error) {
+	if mv.from, err = n.zoneMarker(); err != nil {
+		return mv, err
 	}
-	own, err := n.checkMove(name, from, to)
+	if mv.to, err = dst.zoneMarker(); err != nil {
+		return mv, err
+	}
+	mv.own, err = n.checkMove(name, mv.from, mv.to)
 	if err != nil || flags&unix.RENAME_EXCHANGE == 0 {
-		return own, err
+		return mv, err
 	}
-	_, err = dst.checkMove(newName, to, from)
-	return own, err
+	_, err = dst.checkMove(newName, mv.to, mv.from)
+	return mv, err
 }
 
 // checkMove applies zone.CheckMove to entry name of n moving to a directory in zone
@@ -104,8 +117,10 @@ func (n *node) zoneMarker() (*zone.Marker, error) {
 	return &z.marker, nil
 }
 
-// Link makes a hard link; across a zone boundary it fails with EXDEV.
+// Link makes a hard link; across a zone boundary it fails with EXDEV. A link made
+// inside a zone is reported around the syscall (Options.BeginMove).
 func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	n.root.activity()
 	t, ok := target.(*node)
 	if !ok || n.hidden(name) {
 		return nil, syscall.EXDEV
@@ -128,12 +143,11 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 		return nil, toErrno(err)
 	}
 	newRel := n.childRel(name)
+	end := n.root.beginMove(to)
+	defer func() { end(okRel(err, newRel)) }()
 	st, err := n.link(t.rel(), newRel)
 	if err != nil {
 		return nil, toErrno(err)
-	}
-	if to != nil {
-		n.root.moved(to, newRel)
 	}
 	return n.newChild(ctx, st, t.enc, out), 0
 }

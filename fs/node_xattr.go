@@ -28,6 +28,7 @@ const capAttr = "security.capability"
 
 // Getxattr passes user xattrs through; ezfs's own look absent.
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	n.root.activity()
 	if ours(attr) {
 		return 0, syscall.ENODATA
 	}
@@ -64,6 +65,7 @@ func (n *node) getxattr(attr string, dest []byte) (sz int, err error) {
 
 // Setxattr passes user xattrs through; setting one of ezfs's is refused.
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	n.root.activity()
 	if ours(attr) {
 		return syscall.EPERM
 	}
@@ -77,6 +79,7 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 
 // Removexattr passes user xattrs through; removing one of ezfs's is refused.
 func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	n.root.activity()
 	if ours(attr) {
 		return syscall.EPERM
 	}
@@ -86,6 +89,7 @@ func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
 // Listxattr lists the backing xattrs without ezfs's own. With an empty dest it
 // returns the size needed.
 func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	n.root.activity()
 	list, err := n.listxattr()
 	if err != nil {
 		return 0, toErrno(err)

@@ -44,11 +44,18 @@ type Options struct {
 	// ZoneMoved, when set, is called after a zone root was renamed, with the zone id
 	// and its new backing-relative path (to update the zone registry).
 	ZoneMoved func(id [16]byte, rel string)
-	// Moved, when set, is called after a regular file in a zone was renamed or
-	// hard-linked within its zone, with the zone id and the file's new
-	// backing-relative path (for the re-encryption walker). It runs on the FUSE
-	// request's goroutine: it must not block or call back into the mount.
-	Moved func(zoneID [16]byte, rel string)
+	// BeginMove, when set, is called before a rename or hard link puts an entry (a
+	// file, a directory or anything else) inside a zone, with that zone's id; the
+	// returned end is called once afterwards with the entry's new backing-relative
+	// path, or "" if the syscall failed. RENAME_EXCHANGE reports both entries; moving
+	// a zone root needs no report. The re-encryption walker uses it so that no file
+	// escapes a walk (zone/reencrypt Manager.BeginMove). Both run on the FUSE
+	// request's goroutine: they must not block or call back into the mount.
+	BeginMove func(zoneID [16]byte) (end func(rel string))
+	// Activity, when set, is called at the start of each operation that serves
+	// foreground I/O (reads, writes, lookups, creates, listings, ...), so that
+	// background work can yield (zone/reencrypt Activity.Note). It must be cheap.
+	Activity func()
 	// Zones are the zones of the volume's registry. One whose backing directory
 	// has lost its marker is reported by New and refused from then on: lookups and
 	// creates in it fail with EIO (DECISIONS.md "Format and crypto").
@@ -70,6 +77,7 @@ type Root struct {
 	zoneMu sync.RWMutex
 
 	stopProfile func()
+	activity    func() // Options.Activity, or a no-op
 }
 
 // New opens the backing directory and returns the root of the node tree. Close
@@ -87,6 +95,9 @@ func New(o Options) (*Root, error) {
 	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev, stopProfile: startProfile()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.activity = o.Activity; r.activity == nil {
+		r.activity = func() {}
 	}
 	r.node = &node{root: r}
 	r.node.dirZone.Store(noZone)

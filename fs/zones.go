@@ -139,34 +139,40 @@ func (n *node) encOf(rel string) *encState {
 // when it is absent.
 func (r *Root) getxattr(rel, attr string) ([]byte, error) {
 	var out []byte
-	err := r.withAt(rel, func(dirfd int, name string) error {
+	err := r.withAt(rel, func(dirfd int, name string) (err error) {
 		p := procPath(dirfd, name)
-		buf := make([]byte, 256)
-		for {
-			sz, err := unix.Lgetxattr(p, attr, buf)
-			switch {
-			case err == unix.ENODATA:
-				return nil
-			case err == unix.ERANGE:
-				buf = make([]byte, 2*len(buf))
-				continue
-			case err != nil:
-				return err
-			}
-			out = buf[:sz]
-			return nil
-		}
+		out, err = xattrOf(func(buf []byte) (int, error) { return unix.Lgetxattr(p, attr, buf) })
+		return err
 	})
 	return out, err
+}
+
+// xattrOf reads a whole xattr through get, growing the buffer on ERANGE; nil, nil
+// when it is absent.
+func xattrOf(get func(buf []byte) (int, error)) ([]byte, error) {
+	buf := make([]byte, 256)
+	for {
+		sz, err := get(buf)
+		switch {
+		case err == unix.ENODATA:
+			return nil, nil
+		case err == unix.ERANGE:
+			buf = make([]byte, 2*len(buf))
+		case err != nil:
+			return nil, err
+		default:
+			return buf[:sz], nil
+		}
+	}
 }
 
 // Marker reads the zone marker of backing-relative directory rel; nil if it has none.
 func (r *Root) Marker(rel string) (*zone.Marker, error) { return r.marker(rel) }
 
-// ForgetZone drops the cached zone of backing-relative directory rel, after a marker
+// forgetZone drops the cached zone of backing-relative directory rel, after a marker
 // was set on it (zone create). Only rel's own cache can be stale: a new zone's
 // directory is empty.
-func (r *Root) ForgetZone(rel string) {
+func (r *Root) forgetZone(rel string) {
 	in := r.node.EmbeddedInode()
 	for name := range strings.SplitSeq(rel, "/") {
 		if in = in.GetChild(name); in == nil {
@@ -198,7 +204,7 @@ func (r *Root) MakeZone(rel string, m zone.Marker) error {
 	if err != nil {
 		return fmt.Errorf("make %s a zone: %w", rel, err)
 	}
-	r.ForgetZone(rel)
+	r.forgetZone(rel)
 	return nil
 }
 
@@ -210,7 +216,7 @@ func (r *Root) UnmakeZone(rel string) error {
 	err := r.withAt(rel, func(dirfd int, name string) error {
 		return unix.Lremovexattr(procPath(dirfd, name), zone.XattrZone)
 	})
-	r.ForgetZone(rel)
+	r.forgetZone(rel)
 	return err
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	ezfs "github.com/ezfs/ezfs/fs"
+	"github.com/ezfs/ezfs/keys"
 	"github.com/ezfs/ezfs/zone"
 )
 
@@ -60,47 +63,197 @@ func TestLostZoneRefused(t *testing.T) {
 	}
 }
 
-// Moved reports every rename and hard link of a regular file within a zone.
-func TestMovedHook(t *testing.T) {
-	type call struct {
-		id  [16]byte
-		rel string
-	}
+// BeginMove hears about every rename and hard link that puts an entry (a file or a
+// directory) in a zone: begin before the entry is in place, end after with its new
+// path, end("") when the syscall failed; a move outside zones or of a zone root is
+// not reported.
+func TestBeginMoveHook(t *testing.T) {
 	var (
-		mu    sync.Mutex
-		calls []call
+		mu      sync.Mutex
+		events  []string
+		watched string // backing path that must not exist yet when a move begins
 	)
 	e := mountWith(t, func(e *env, o *ezfs.Options) {
-		o.Moved = func(id [16]byte, rel string) { mu.Lock(); calls = append(calls, call{id, rel}); mu.Unlock() }
+		o.BeginMove = func(id [16]byte) func(string) {
+			mu.Lock()
+			defer mu.Unlock()
+			ev := "begin"
+			if id != zoneID {
+				ev = fmt.Sprintf("begin %x", id)
+			}
+			if _, err := os.Lstat(filepath.Join(e.backing, watched)); watched != "" && err == nil {
+				ev += " after the move"
+			}
+			events = append(events, ev)
+			return func(rel string) {
+				mu.Lock()
+				defer mu.Unlock()
+				if _, err := os.Lstat(filepath.Join(e.backing, rel)); rel != "" && err != nil {
+					rel += " (missing)"
+				}
+				events = append(events, "end "+rel)
+			}
+		}
 	})
 	p := func(rel string) string { return filepath.Join(e.mnt, rel) }
-	os.WriteFile(p("z/f"), []byte("x"), 0o600)
-	os.WriteFile(p("z/k"), []byte("k"), 0o600)
-	os.WriteFile(p("plain/a"), []byte("y"), 0o600)
-	os.Mkdir(p("z/d"), 0o755)
+	for _, d := range []string{"z/d", "z/a", "z/full"} {
+		os.Mkdir(p(d), 0o755)
+	}
+	for _, f := range []string{"z/f", "z/k", "z/full/x", "plain/a"} {
+		os.WriteFile(p(f), []byte("x"), 0o600)
+	}
 	steps := []struct {
-		name string
-		do   func() error
+		name, watch string
+		do          func() error
+		want        []string
 	}{
-		{"rename-file", func() error { return os.Rename(p("z/f"), p("z/g")) }},
-		{"link-file", func() error { return os.Link(p("z/g"), p("z/h")) }},
-		{"rename-dir", func() error { return os.Rename(p("z/d"), p("z/e")) }},
-		{"rename-into-subdir", func() error { return os.Rename(p("z/g"), p("z/e/g")) }},
-		{"rename-outside", func() error { return os.Rename(p("plain/a"), p("plain/b")) }},
-		{"exchange", func() error {
+		{"rename-file", "z/g", func() error { return os.Rename(p("z/f"), p("z/g")) }, []string{"begin", "end z/g"}},
+		{"link-file", "z/h", func() error { return os.Link(p("z/g"), p("z/h")) }, []string{"begin", "end z/h"}},
+		{"rename-dir", "z/e", func() error { return os.Rename(p("z/d"), p("z/e")) }, []string{"begin", "end z/e"}},
+		{"rename-into-subdir", "z/e/g", func() error { return os.Rename(p("z/g"), p("z/e/g")) }, []string{"begin", "end z/e/g"}},
+		{"rename-outside", "", func() error { return os.Rename(p("plain/a"), p("plain/b")) }, nil},
+		{"exchange", "", func() error {
 			return unix.Renameat2(unix.AT_FDCWD, p("z/k"), unix.AT_FDCWD, p("z/e/g"), unix.RENAME_EXCHANGE)
-		}},
+		}, []string{"begin", "begin", "end z/e/g", "end z/k"}},
+		{"failed", "", func() error {
+			// onto a non-empty directory (os.Rename refuses directories itself)
+			if err := unix.Rename(p("z/a"), p("z/full")); err != unix.ENOTEMPTY && err != unix.EEXIST {
+				return fmt.Errorf("want ENOTEMPTY or EEXIST, got %v", err)
+			}
+			return nil
+		}, []string{"begin", "end "}},
+		{"zone-root", "", func() error { return os.Rename(p("z"), p("plain/z2")) }, nil},
+		{"in-moved-zone", "plain/z2/e2", func() error { return os.Rename(p("plain/z2/e"), p("plain/z2/e2")) }, []string{"begin", "end plain/z2/e2"}},
 	}
 	for _, s := range steps {
+		mu.Lock()
+		events, watched = nil, s.watch
+		mu.Unlock()
 		if err := s.do(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
+		mu.Lock()
+		if !slices.Equal(events, s.want) {
+			t.Errorf("%s: hook calls %q, want %q", s.name, events, s.want)
+		}
+		mu.Unlock()
 	}
-	want := []call{{zoneID, "z/g"}, {zoneID, "z/h"}, {zoneID, "z/e/g"}, {zoneID, "z/e/g"}, {zoneID, "z/k"}}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(calls, want) {
-		t.Errorf("Moved calls:\n got %v\nwant %v", calls, want)
+}
+
+// Activity hears about foreground operations.
+func TestActivityHook(t *testing.T) {
+	var n atomic.Int64
+	e := mountWith(t, func(e *env, o *ezfs.Options) { o.Activity = func() { n.Add(1) } })
+	p := filepath.Join(e.mnt, "z", "f")
+	ops := []struct {
+		name string
+		do   func() error
+	}{
+		{"create+write", func() error { return os.WriteFile(p, []byte("data"), 0o600) }},
+		{"open+read", func() error { _, err := os.ReadFile(p); return err }},
+		{"readdir", func() error { _, err := os.ReadDir(filepath.Join(e.mnt, "plain")); return err }},
+		{"lookup", func() error { _, err := os.Stat(filepath.Join(e.mnt, "plain", "nothing")); return ignoreNotExist(err) }},
+		{"chmod", func() error { return os.Chmod(p, 0o640) }},
+		{"plain-write", func() error { return os.WriteFile(filepath.Join(e.mnt, "plain", "f"), []byte("x"), 0o600) }},
+		{"unlink", func() error { return os.Remove(p) }},
+	}
+	for _, op := range ops {
+		before := n.Load()
+		if err := op.do(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		if n.Load() == before {
+			t.Errorf("%s: Activity not called", op.name)
+		}
+	}
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// A re-encryption walk re-wraps a file's EDEK in place and key prune removes the old
+// version: an inode the kernel still caches must open with the new EDEK, and an
+// xattr that names another file must be refused.
+func TestReopenAfterRewrap(t *testing.T) {
+	e := mount(t)
+	ctx := t.Context()
+	data := bytes.Repeat([]byte("rewrapped "), 1000)
+	p, b := filepath.Join(e.mnt, "z", "f"), filepath.Join(e.backing, "z", "f")
+	mustWriteFile(t, p, data)
+	mustWriteFile(t, filepath.Join(e.mnt, "z", "other"), data)
+	mustRead(t, p, data) // looked up and cached, no handle open
+	if _, err := e.kr.RollKey(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	meta := readMeta(t, b)
+	edeks, err := e.kr.ReencryptEDEKs(ctx, []keys.Rewrap{{EDEK: meta.EDEK, Binding: meta.Binding()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta.EDEK = edeks[0]
+	if err := unix.Setxattr(b, zone.XattrFile, meta.Encode(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kr.PruneKey(ctx, "k", 2); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, p, data)
+
+	other := filepath.Join(e.mnt, "z", "other")
+	if err := unix.Setxattr(filepath.Join(e.backing, "z", "other"), zone.XattrFile, meta.Encode(), 0); err != nil {
+		t.Fatal(err)
+	}
+	e.warns.Store(1)
+	if _, err := os.ReadFile(other); !errors.Is(err, syscall.EIO) {
+		t.Errorf("open with another file's xattr: %v, want EIO", err)
+	}
+	if e.warns.Load() != 0 {
+		t.Errorf("no warning for the refused file")
+	}
+}
+
+func readMeta(t *testing.T, backing string) *zone.FileMeta {
+	t.Helper()
+	buf := make([]byte, 512)
+	sz, err := unix.Getxattr(backing, zone.XattrFile, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := zone.ParseFileMeta(buf[:sz])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// New entries get exactly the mode the caller asked for (after the caller's umask,
+// which the kernel applies), whatever the daemon's own umask strips; a directory in
+// a setgid directory keeps the setgid bit it inherits.
+func TestCreateModes(t *testing.T) {
+	e := mount(t)
+	old := unix.Umask(0o077) // the daemon's umask (cmd/ezfs keeps its key store private)
+	t.Cleanup(func() { unix.Umask(old) })
+	want := map[string]uint32{"f": 0o666, "d": 0o777, "p": 0o666, "g": 0o2775, "g/sub": 0o2777,
+		"f027": 0o640, "d027": 0o750, "f000": 0, "t": 0o1777}
+	for _, dir := range []string{"z", "plain"} {
+		script := "cd " + filepath.Join(e.mnt, dir) + ` && umask 000 && touch f && mkdir d && mkfifo p &&
+			mkdir -m 2775 g && mkdir g/sub && mkdir -m 1777 t &&
+			umask 027 && touch f027 && mkdir d027 && umask 777 && touch f000`
+		if out, err := exec.Command("sh", "-c", script).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s", dir, err, out)
+		}
+		for name, m := range want {
+			for _, root := range []string{e.mnt, e.backing} {
+				var st unix.Stat_t
+				if err := unix.Lstat(filepath.Join(root, dir, name), &st); err != nil || st.Mode&0o7777 != m {
+					t.Errorf("%s: mode %o, want %o (%v)", filepath.Join(root, dir, name), st.Mode&0o7777, m, err)
+				}
+			}
+		}
 	}
 }
 

@@ -79,8 +79,14 @@ func mounted(dir string) bool {
 
 // ezfs runs the binary and returns stdout, stderr and the exit status.
 func ezfs(args ...string) (string, string, int) {
+	return ezfsEnv(append(os.Environ(), "EZFS_TEST_FAST_KDF=1"), args...)
+}
+
+// ezfsEnv runs the binary with environment env and returns stdout, stderr and the exit
+// status (-1 if it could not run).
+func ezfsEnv(env []string, args ...string) (string, string, int) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "EZFS_TEST_FAST_KDF=1")
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -96,11 +102,19 @@ func ezfs(args ...string) (string, string, int) {
 // run runs ezfs and fails the test unless it exits with want; it returns stdout.
 func run(t *testing.T, want int, args ...string) string {
 	t.Helper()
-	out, errOut, code := ezfs(args...)
+	out, _ := checkExit(t, want, args, ezfs)
+	return out
+}
+
+// checkExit runs args with runner and fails the test unless it exits with want; it returns
+// stdout and stderr.
+func checkExit(t testing.TB, want int, args []string, runner func(...string) (string, string, int)) (string, string) {
+	t.Helper()
+	out, errOut, code := runner(args...)
 	if code != want {
 		t.Fatalf("ezfs %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errOut)
 	}
-	return out
+	return out, errOut
 }
 
 // sh runs a shell command and fails the test if it fails; it returns the output.

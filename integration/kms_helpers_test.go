@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,29 +48,12 @@ func newKMSEnv(t testing.TB) *kmsEnv {
 }
 
 // ezfs runs the binary in the KMS environment: stdout, stderr, exit status.
-func (k *kmsEnv) ezfs(args ...string) (string, string, int) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = k.env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		code = -1
-	}
-	return out.String(), errb.String(), code
-}
+func (k *kmsEnv) ezfs(args ...string) (string, string, int) { return ezfsEnv(k.env, args...) }
 
 // run runs ezfs and fails the test unless it exits with want; it returns stdout and stderr.
 func (k *kmsEnv) run(t testing.TB, want int, args ...string) (string, string) {
 	t.Helper()
-	out, errOut, code := k.ezfs(args...)
-	if code != want {
-		t.Fatalf("ezfs %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errOut)
-	}
-	return out, errOut
+	return checkExit(t, want, args, k.ezfs)
 }
 
 // kmsVolume initialises a volume under spec (awskms:...), with zone key "k".

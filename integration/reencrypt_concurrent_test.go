@@ -13,12 +13,8 @@ import (
 // when the walk says completed, every file in the zone is on the target version, and the
 // files written meanwhile hold exactly what was written (issue 4 "What it must survive").
 func TestReencryptConcurrent(t *testing.T) {
-	v := newVolume(t)
-	v.mount(t)
-	z := v.zone(t, "z")
-	fillZone(t, z, 2000)
+	v, z := rolledZone(t, 2000)
 	os.MkdirAll(filepath.Join(z, "moved"), 0o755)
-	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

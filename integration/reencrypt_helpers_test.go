@@ -39,6 +39,19 @@ type walkJSON struct {
 	Checkpoint string  `json:"checkpoint"`
 }
 
+// rolledZone mounts a fresh volume whose zone "z" holds n files (fillZone) and rolls its key
+// k to version 2, so that a walk has every file to move. It returns the volume and the
+// zone's path in the mount.
+func rolledZone(t *testing.T, n int) (*volume, string) {
+	t.Helper()
+	v := newVolume(t)
+	v.mount(t)
+	z := v.zone(t, "z")
+	fillZone(t, z, n)
+	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
+	return v, z
+}
+
 // fill creates n files of distinct content in dir, spread over subdirectories of 100.
 func fillZone(t *testing.T, dir string, n int) {
 	t.Helper()

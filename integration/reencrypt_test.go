@@ -38,12 +38,8 @@ func TestRollThenCreate(t *testing.T) {
 // A walk moves every file to the target version without changing a byte; status and zone
 // list report it; a second start while it runs is refused.
 func TestReencryptWalk(t *testing.T) {
-	v := newVolume(t)
-	v.mount(t)
-	z := v.zone(t, "z")
-	fillZone(t, z, 3000)
+	v, z := rolledZone(t, 3000)
 	before := zoneSums(t, z)
-	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
 
 	out := run(t, 0, "reencrypt", "start", z, "--rate", "3000")
 	if !strings.Contains(out, "submitted") {
@@ -93,11 +89,7 @@ func TestReencryptWalk(t *testing.T) {
 
 // Cancel stops a walk with its counts and checkpoint; start carries on and completes.
 func TestReencryptCancelRestart(t *testing.T) {
-	v := newVolume(t)
-	v.mount(t)
-	z := v.zone(t, "z")
-	fillZone(t, z, 2000)
-	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
+	v, z := rolledZone(t, 2000)
 	run(t, 0, "reencrypt", "start", z, "--rate", "400", "--batch", "100")
 	waitWalk(t, z, "progress", func(s walkJSON) bool { return s.Seen >= 200 })
 	run(t, 0, "reencrypt", "cancel", z)
@@ -120,12 +112,8 @@ func TestReencryptCancelRestart(t *testing.T) {
 // kill -9 of the daemon mid-walk: the next mount resumes the walk by itself from its
 // checkpoint, and every file ends on the target, readable.
 func TestReencryptKillResume(t *testing.T) {
-	v := newVolume(t)
-	v.mount(t)
-	z := v.zone(t, "z")
-	fillZone(t, z, 3000)
+	v, z := rolledZone(t, 3000)
 	before := zoneSums(t, z)
-	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
 	run(t, 0, "reencrypt", "start", z, "--rate", "500", "--batch", "100")
 	waitWalk(t, z, "progress", func(s walkJSON) bool { return s.Seen >= 300 })
 	v.kill9(t)
@@ -149,11 +137,7 @@ func TestReencryptKillResume(t *testing.T) {
 
 // --wait exits 1 for a walk that someone cancels.
 func TestReencryptWaitCancelled(t *testing.T) {
-	v := newVolume(t)
-	v.mount(t)
-	z := v.zone(t, "z")
-	fillZone(t, z, 1000)
-	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
+	_, z := rolledZone(t, 1000)
 	done := make(chan struct{})
 	var code int
 	var stderr string

@@ -15,6 +15,9 @@ func TestRollPrune(t *testing.T) {
 	v.mount(t)
 	z := v.zone(t, "z")
 	fillZone(t, z, 300)
+	if b, err := os.ReadFile(filepath.Join(z, "d01", "f0150")); err != nil || !strings.Contains(string(b), marker) {
+		t.Fatalf("file before the roll: %q %v", b, err)
+	}
 	run(t, 0, "reencrypt", "start", z, "--wait") // a walk before the roll does not count
 	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
 
@@ -41,10 +44,8 @@ func TestRollPrune(t *testing.T) {
 	if json.Unmarshal([]byte(out), &md); md.CurrentVersion != 2 || len(md.Versions) != 1 || md.Versions[0].Version != 2 {
 		t.Errorf("key after prune: %s", out)
 	}
-	// The fs layer caches each inode's EDEK from lookup; remount so that every file is
-	// looked up afresh (see /work/notes/walker-cli.md, "Known gaps").
-	v.unmount(t)
-	v.mount(t)
+	// Same mount: the inode read before the roll is still cached with its old EDEK;
+	// an open re-reads the xattr the walk re-wrapped.
 	if b, err := os.ReadFile(filepath.Join(z, "d01", "f0150")); err != nil || !strings.Contains(string(b), marker) {
 		t.Errorf("file after prune: %q %v", b, err)
 	}
@@ -75,5 +76,46 @@ func TestRollPruneOffline(t *testing.T) {
 	v.mount(t)
 	if b, err := os.ReadFile(filepath.Join(z, "f")); err != nil || string(b) != marker {
 		t.Errorf("file after offline prune: %q %v", b, err)
+	}
+}
+
+// ezfs keeps the key store private: every key-store file, written by init and the offline
+// commands or by the daemon (a key roll, walk checkpoints, the memtable flushed at
+// unmount), is 0600, although entries made through the mount get exactly the caller's mode.
+func TestKeyStoreModes(t *testing.T) {
+	v := newVolume(t)
+	ks := filepath.Join(v.backing, ".ezfs", "keystore")
+	before, _ := os.ReadDir(ks)
+	v.mount(t)
+	z := v.zone(t, "z")
+	fillZone(t, z, 50)
+	run(t, 0, "key", "roll", "k", "--mount", v.mnt)
+	run(t, 0, "reencrypt", "start", z, "--wait")
+	sh(t, "umask 0 && touch "+filepath.Join(z, "wide")+" && mkdir "+filepath.Join(v.mnt, "wide"))
+	for p, want := range map[string]os.FileMode{filepath.Join(z, "wide"): 0o666, filepath.Join(v.mnt, "wide"): 0o777 | os.ModeDir} {
+		if st, err := os.Stat(p); err != nil || st.Mode() != want {
+			t.Errorf("%s through the mount: %v %v, want %v", p, st.Mode(), err, want)
+		}
+	}
+	v.unmount(t)
+	entries, err := os.ReadDir(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]bool{}
+	for _, e := range before {
+		old[e.Name()] = true
+	}
+	written := 0
+	for _, e := range entries {
+		if !old[e.Name()] {
+			written++
+		}
+		if info, err := e.Info(); err == nil && info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Join(ks, e.Name()), info.Mode().Perm())
+		}
+	}
+	if written == 0 {
+		t.Errorf("the daemon wrote no new key-store file (%d entries)", len(entries))
 	}
 }

@@ -23,13 +23,7 @@ type field = keystest.Field
 
 var vf = keystest.F
 
-func seq(start byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = start + byte(i)
-	}
-	return b
-}
+var seq = keystest.Seq
 
 // edekVectors returns the EDEK vector files: one good EDEK and the ways it must fail.
 func edekVectors() map[string][]field {
@@ -163,10 +157,7 @@ func checkRecordVector(t *testing.T, v *keystest.Vector) {
 			t.Fatalf("encode = %x", enc)
 		}
 	case "version", "truncated", "malformed":
-		var pe *keys.ParseError
-		if !errors.As(err, &pe) || pe.Field != v.Get(t, "field") {
-			t.Fatalf("error = %v, want a ParseError naming field %s", err, v.Get(t, "field"))
-		}
+		keystest.WantParseError(t, err, v.Get(t, "field"))
 		if expect == "truncated" && !strings.Contains(err.Error(), "truncated") {
 			t.Fatalf("error = %v, want truncated", err)
 		}
@@ -200,22 +191,11 @@ func recordFromFields(t *testing.T, v *keystest.Vector) *keys.KeyRecord {
 }
 
 func FuzzKeyRecord(f *testing.F) {
+	var seeds [][]byte
 	for _, v := range keystest.ReadVectors(f, vectorDir) {
 		if v.Get(f, "kind") == "key-record" {
-			f.Add(v.Hex(f, "record"))
+			seeds = append(seeds, v.Hex(f, "record"))
 		}
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rec, err := keys.DecodeKeyRecord(b)
-		if err != nil {
-			var pe *keys.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a ParseError", err)
-			}
-			return
-		}
-		if enc := keys.EncodeKeyRecord(rec); !bytes.Equal(enc, b) {
-			t.Fatalf("decode→encode changed the bytes:\n%x\n%x", b, enc)
-		}
-	})
+	keystest.FuzzRoundTrip(f, seeds, keys.DecodeKeyRecord, keys.EncodeKeyRecord)
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `make bench`: the content-cipher Go benchmarks, then one run that mounts a volume and measures,
-# side by side, a zone, a non-zone directory of the same mount (data served by the daemon) and
-# the raw backing directory. Every mount figure is printed with its ratio to the non-zone
-# directory. Needs root (drop_caches, DirectMount), fio and jq. BENCH_SIZE, BENCH_RUNTIME and
-# BENCH_ROUNDS shrink it for a quick look; BENCH_GO=0 skips the Go benchmarks.
+# `make bench`: the Go benchmarks (content cipher and file, re-encryption walk), then one run
+# that mounts a volume and measures, side by side, a zone, a non-zone directory of the same mount
+# (data served by the daemon) and the raw backing directory. Every mount figure is printed with
+# its ratio to the non-zone directory. Needs root (drop_caches, DirectMount), fio and jq.
+# BENCH_SIZE, BENCH_RUNTIME and BENCH_ROUNDS shrink it for a quick look; BENCH_GO=0 skips the Go
+# benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ezfs=$PWD/bin/ezfs
@@ -22,6 +23,8 @@ if [ "${BENCH_GO:-1}" = 1 ]; then
 	echo "== Go benchmarks: content cipher and content file (MB/s per suite and chunk size)"
 	go test -run '^$' -bench . -benchtime 1x -count 1 ./zone/chunk ./zone/content >/dev/null # warm build
 	go test -run '^$' -bench . -count 1 ./zone/chunk ./zone/content | grep -E '^(Benchmark|ok)'
+	echo "== Go benchmarks: re-encryption walk of 100k files (files/s)"
+	go test -run '^$' -bench Walk100k -benchtime 3x ./zone/reencrypt/ | grep -E '^(Benchmark|ok)'
 fi
 
 mkdir -p "$backing" "$mnt"

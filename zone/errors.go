@@ -48,8 +48,3 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the reason, so errors.Is(err, ErrFormatVersion) works through a ParseError.
 func (e *ParseError) Unwrap() error { return e.Err }
-
-// versionError wraps ErrFormatVersion with the version that was found.
-func versionError(v uint8) error {
-	return fmt.Errorf("%w %d (this ezfs reads %d)", ErrFormatVersion, v, FormatVersion)
-}

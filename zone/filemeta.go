@@ -89,19 +89,19 @@ func (m *FileMeta) Encode() []byte {
 // key name, key version 0, an empty wrapped EDEK, or a wrong length. The result owns its bytes.
 func ParseFileMeta(b []byte) (*FileMeta, error) {
 	m := &FileMeta{}
-	d := decoder{what: XattrFile, b: b}
-	d.version()
-	m.Suite = chunk.Suite(d.u8("suite"))
-	d.check("suite", checkSuite(m.Suite))
-	m.ChunkSize = int(d.u32("chunk size"))
-	d.check("chunk size", chunk.CheckChunkSize(m.ChunkSize))
+	d := NewDecoder(XattrFile, b)
+	d.Version(FormatVersion)
+	m.Suite = chunk.Suite(d.U8("suite"))
+	d.Check("suite", checkSuite(m.Suite))
+	m.ChunkSize = int(d.U32("chunk size"))
+	d.Check("chunk size", chunk.CheckChunkSize(m.ChunkSize))
 	d.id("file id", &m.FileID)
-	m.EDEK.Key.Name = d.name("key name")
-	m.EDEK.Key.Version = d.u32("key version")
-	d.check("key version", nonZero(m.EDEK.Key.Version != 0, errKeyVer))
-	m.EDEK.Wrapped = append([]byte(nil), d.take("wrapped EDEK", int(d.u8("wrapped EDEK length")))...)
-	d.check("wrapped EDEK", nonZero(len(m.EDEK.Wrapped) != 0, errEDEK))
-	if err := d.finish(); err != nil {
+	m.EDEK.Key.Name = d.KeyName("key name")
+	m.EDEK.Key.Version = d.U32("key version")
+	d.Require("key version", m.EDEK.Key.Version != 0, errKeyVer)
+	m.EDEK.Wrapped = append([]byte(nil), d.Take("wrapped EDEK", int(d.U8("wrapped EDEK length")))...)
+	d.Require("wrapped EDEK", len(m.EDEK.Wrapped) != 0, errEDEK)
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -113,12 +113,4 @@ func checkSuite(s chunk.Suite) error {
 		return fmt.Errorf("%w %d", errSuite, uint8(s))
 	}
 	return nil
-}
-
-// nonZero returns err unless ok.
-func nonZero(ok bool, err error) error {
-	if ok {
-		return nil
-	}
-	return err
 }

@@ -140,13 +140,13 @@ func encodeRecord(r Record) ([]byte, error) {
 // parseRecord decodes the value stored for zone id, failing closed like the xattr decoders.
 func parseRecord(id [IDLen]byte, b []byte) (Record, error) {
 	r := Record{ID: id}
-	d := decoder{what: recordWhat, b: b}
-	d.version()
-	r.Key = d.name("key name")
-	r.Path = string(d.take("path", int(d.u16("path length"))))
-	d.check("path", checkPath(r.Path))
-	r.Created = time.Unix(0, int64(d.u64("created"))).UTC()
-	return r, d.finish()
+	d := NewDecoder(recordWhat, b)
+	d.Version(FormatVersion)
+	r.Key = d.KeyName("key name")
+	r.Path = d.Str16("path")
+	d.Check("path", checkPath(r.Path))
+	r.Created = time.Unix(0, int64(d.U64("created"))).UTC()
+	return r, d.Finish()
 }
 
 func checkRecord(r Record) error {

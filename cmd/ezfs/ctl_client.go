@@ -35,6 +35,17 @@ func dialMount(ctx context.Context, g *globals, mountpoint string) (*ctl.Client,
 	return nil, fmt.Errorf("%s is not an ezfs mount point", mountpoint)
 }
 
+// callMount sends one request to the daemon of the mount at mountpoint and decodes its
+// answer into out; an error from the daemon comes back through remoteError.
+func callMount(ctx context.Context, g *globals, mountpoint string, r ctl.Request, out any) error {
+	c, err := dialMount(ctx, g, mountpoint)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return remoteError(c.Call(ctx, r, out))
+}
+
 // ctlAdmin administers keys through the daemon.
 type ctlAdmin struct{ c *ctl.Client }
 

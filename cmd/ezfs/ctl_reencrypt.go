@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ezfs/ezfs/ctl"
+	"github.com/ezfs/ezfs/volume"
 	"github.com/ezfs/ezfs/zone"
 	"github.com/ezfs/ezfs/zone/reencrypt"
 )
@@ -42,7 +43,7 @@ func (h *daemonHandler) reencrypt(ctx context.Context, r ctl.Request) (any, erro
 // keyOp answers key.prune and key.backup.
 func (h *daemonHandler) keyOp(ctx context.Context, r ctl.Request) (any, error) {
 	if r.Op == "key.backup" {
-		return snapshotStore(h.m.vol.Store, h.m.vol.Config.VolumeID)
+		return volume.NewBackup(h.m.vol.Store, h.m.vol.Config.VolumeID)
 	}
 	p := &pruner{kr: h.m.vol.Keyring, w: h.m.walks}
 	if r.Check {

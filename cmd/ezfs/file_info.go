@@ -49,13 +49,8 @@ func runFileInfo(ctx context.Context, g *globals, o fileInfoOptions, args []stri
 	if err != nil {
 		return err
 	}
-	c, err := dialMount(ctx, g, mp)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var info fileInfo
-	if err := remoteError(c.Call(ctx, ctl.Request{Op: "file.info", Path: p, ShowEDEK: o.showEDEK}, &info)); err != nil {
+	if err := callMount(ctx, g, mp, ctl.Request{Op: "file.info", Path: p, ShowEDEK: o.showEDEK}, &info); err != nil {
 		return err
 	}
 	if g.json {

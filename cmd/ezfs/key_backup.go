@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,67 +17,6 @@ import (
 	"github.com/ezfs/ezfs/keys/local"
 	"github.com/ezfs/ezfs/volume"
 )
-
-// A key-store backup is the store's records as they are on disk: zone-key versions still
-// wrapped under the main key, the main-key envelope, the zone registry and the walk
-// records (DECISIONS.md "Zones"). It is one JSON object; values are base64.
-const (
-	backupFormat  = "ezfs-keystore-backup"
-	backupVersion = 1
-	volumeIDKey   = "volume-id" // the store's record of its volume id (volume package)
-)
-
-// storeBackup is the backup file.
-type storeBackup struct {
-	Format   string         `json:"format"`
-	Version  int            `json:"version"`
-	VolumeID string         `json:"volume_id"`
-	Created  time.Time      `json:"created"`
-	Records  []backupRecord `json:"records"`
-}
-
-type backupRecord struct {
-	Key   string `json:"key"`
-	Value []byte `json:"value"`
-}
-
-// snapshotStore copies every record of s in one read transaction (a consistent snapshot).
-func snapshotStore(s keys.Store, volumeID string) (*storeBackup, error) {
-	b := &storeBackup{Format: backupFormat, Version: backupVersion, VolumeID: volumeID, Created: time.Now().UTC().Truncate(time.Second), Records: []backupRecord{}}
-	err := s.View(func(tx keys.Tx) error {
-		names, err := tx.Keys("")
-		for _, k := range names {
-			if err != nil {
-				break
-			}
-			var v []byte
-			if v, err = tx.Get(k); err == nil {
-				b.Records = append(b.Records, backupRecord{Key: k, Value: v})
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read key store: %w", err)
-	}
-	return b, nil
-}
-
-// check validates a backup read from a file.
-func (b *storeBackup) check() error {
-	if b.Format != backupFormat {
-		return fmt.Errorf("not an ezfs key-store backup (format %q)", b.Format)
-	}
-	if b.Version != backupVersion {
-		return fmt.Errorf("key-store backup version %d: this ezfs reads version %d", b.Version, backupVersion)
-	}
-	for _, r := range b.Records {
-		if r.Key == volumeIDKey && string(r.Value) == b.VolumeID {
-			return nil
-		}
-	}
-	return fmt.Errorf("key-store backup has no volume id record matching %s", b.VolumeID)
-}
 
 type keyBackupOptions struct {
 	vol volumeFlags
@@ -122,7 +60,7 @@ func runKeyBackup(ctx context.Context, g *globals, o keyBackupOptions) error {
 
 // takeBackup snapshots the key store: offline straight from its directory, else from
 // the daemon.
-func takeBackup(ctx context.Context, g *globals, f volumeFlags) (*storeBackup, error) {
+func takeBackup(ctx context.Context, g *globals, f volumeFlags) (*volume.Backup, error) {
 	if f.backing != "" && f.mount != "" {
 		return nil, usagef("--backing and --mount exclude each other")
 	}
@@ -133,17 +71,12 @@ func takeBackup(ctx context.Context, g *globals, f volumeFlags) (*storeBackup, e
 	if err != nil {
 		return nil, err
 	}
-	c, err := dialMount(ctx, g, mp)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	var b storeBackup
-	return &b, remoteError(c.Call(ctx, ctl.Request{Op: "key.backup"}, &b))
+	var b volume.Backup
+	return &b, callMount(ctx, g, mp, ctl.Request{Op: "key.backup"}, &b)
 }
 
 // offlineBackup reads the store of an unmounted volume without unlocking it.
-func offlineBackup(g *globals, f volumeFlags) (*storeBackup, error) {
+func offlineBackup(g *globals, f volumeFlags) (*volume.Backup, error) {
 	cfg, err := volume.ReadConfig(f.backing)
 	if err != nil {
 		return nil, explainOpen(g, f, volume.Secret{}, err)
@@ -153,7 +86,7 @@ func offlineBackup(g *globals, f volumeFlags) (*storeBackup, error) {
 		return nil, err
 	}
 	defer s.Close()
-	return snapshotStore(s, cfg.VolumeID)
+	return volume.NewBackup(s, cfg.VolumeID)
 }
 
 // openStoreDir opens the key store of the volume in f.backing (read-only when asked and
@@ -179,8 +112,8 @@ func openStoreDir(g *globals, f volumeFlags, cfg *volume.Config, readOnly bool) 
 }
 
 // writeBackup writes b to path with mode 0600, replacing it atomically.
-func writeBackup(path string, b *storeBackup) error {
-	data, err := json.Marshal(b)
+func writeBackup(path string, b *volume.Backup) error {
+	data, err := b.Encode()
 	if err != nil {
 		return err
 	}
@@ -189,7 +122,7 @@ func writeBackup(path string, b *storeBackup) error {
 		return fmt.Errorf("write backup: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(data, '\n'))
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Chmod(0o600)
 	}
@@ -208,20 +141,17 @@ func writeBackup(path string, b *storeBackup) error {
 	return nil
 }
 
-// readBackup reads and validates a backup file.
-func readBackup(path string) (*storeBackup, error) {
+// readBackup reads and checks a backup file.
+func readBackup(path string) (*volume.Backup, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var b storeBackup
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, fmt.Errorf("%s: not an ezfs key-store backup: %w", path, err)
-	}
-	if err := b.check(); err != nil {
+	b, err := volume.ParseBackup(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &b, nil
+	return b, nil
 }
 
 type keyRestoreOptions struct {
@@ -275,7 +205,7 @@ func runKeyRestore(ctx context.Context, g *globals, o keyRestoreOptions, args []
 	if err := confirmRestore(ctx, g, o.yes, s, b); err != nil {
 		return err
 	}
-	if err := replaceStore(s, b); err != nil {
+	if err := b.RestoreTo(s); err != nil {
 		return err
 	}
 	g.printf("restored the key store of volume %s from %s (%d records, saved %s)\n", b.VolumeID, args[0], len(b.Records), b.Created.Format(time.RFC3339))
@@ -295,7 +225,7 @@ func restoreMounted(g *globals, f volumeFlags, file string) error {
 }
 
 // confirmRestore asks before a restore that loses key versions made since the backup.
-func confirmRestore(ctx context.Context, g *globals, yes bool, s keys.Store, b *storeBackup) error {
+func confirmRestore(ctx context.Context, g *globals, yes bool, s keys.Store, b *volume.Backup) error {
 	lost, err := lostVersions(ctx, s, b)
 	if err != nil || len(lost) == 0 || yes {
 		return err
@@ -316,12 +246,12 @@ func confirmRestore(ctx context.Context, g *globals, yes bool, s keys.Store, b *
 }
 
 // lostVersions lists the key versions in s that b lacks.
-func lostVersions(ctx context.Context, s keys.Store, b *storeBackup) ([]string, error) {
+func lostVersions(ctx context.Context, s keys.Store, b *volume.Backup) ([]string, error) {
 	now, err := keys.NewKeyring(s, nil, b.VolumeID).ListKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	old, err := keys.NewKeyring(b.store(), nil, b.VolumeID).ListKeys(ctx)
+	old, err := keys.NewKeyring(b.Store(), nil, b.VolumeID).ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
@@ -340,61 +270,4 @@ func lostVersions(ctx context.Context, s keys.Store, b *storeBackup) ([]string, 
 		}
 	}
 	return lost, nil
-}
-
-// replaceStore makes s hold exactly b's records, in one transaction.
-func replaceStore(s keys.Store, b *storeBackup) error {
-	keep := map[string]bool{}
-	for _, r := range b.Records {
-		keep[r.Key] = true
-	}
-	return s.Update(func(tx keys.Tx) error {
-		names, err := tx.Keys("")
-		for _, k := range names {
-			if err == nil && !keep[k] {
-				err = tx.Delete(k)
-			}
-		}
-		for _, r := range b.Records {
-			if err == nil {
-				err = tx.Set(r.Key, r.Value)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("restore key store: %w", err)
-		}
-		return nil
-	})
-}
-
-// store returns the backup's records as a read-only keys.Store.
-func (b *storeBackup) store() keys.Store { return memStore(b.Records) }
-
-// memStore is a read-only keys.Store over backup records (sorted by key, as Keys needs).
-type memStore []backupRecord
-
-func (m memStore) View(f func(keys.Tx) error) error { return f(m) }
-func (m memStore) Update(func(keys.Tx) error) error { return errors.New("backup is read-only") }
-
-func (m memStore) Get(k string) ([]byte, error) {
-	for _, r := range m {
-		if r.Key == k {
-			return slices.Clone(r.Value), nil
-		}
-	}
-	return nil, fmt.Errorf("get %q: %w", k, keys.ErrNotFound)
-}
-
-func (m memStore) Set(string, []byte) error { return errors.New("backup is read-only") }
-func (m memStore) Delete(string) error      { return errors.New("backup is read-only") }
-
-func (m memStore) Keys(prefix string) ([]string, error) {
-	var out []string
-	for _, r := range m {
-		if strings.HasPrefix(r.Key, prefix) {
-			out = append(out, r.Key)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -21,6 +23,11 @@ func main() {
 // SIGINT and SIGTERM cancel the command's context; a command that stops because of them
 // exits with exitInterrupted.
 func mainRun() int {
+	// Whatever ezfs creates for itself (key-store files at init, on a roll, a walk
+	// checkpoint or a memtable flush; backups) is private: badger creates its files
+	// 0666 less the umask. Entries made through a mount get exactly the caller's mode
+	// regardless (fs exactMode).
+	unix.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g := newGlobals(os.Stdin, os.Stdout, os.Stderr)

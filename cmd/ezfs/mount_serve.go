@@ -71,7 +71,7 @@ func (m *mounted) mount(g *globals, o mountOptions) error {
 	}
 	root, err := ezfs.New(ezfs.Options{Backing: v.Backing, Keys: v.Keyring, Suite: v.Config.Cipher,
 		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v),
-		Moved: m.walks.moved, Zones: zones})
+		BeginMove: m.walks.beginMove, Activity: m.walks.note(), Zones: zones})
 	if err != nil {
 		return err
 	}

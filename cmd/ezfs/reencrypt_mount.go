@@ -74,23 +74,43 @@ func (w *walkers) userPath(rel string) string {
 	return filepath.Join(w.vol.Backing, rel)
 }
 
-// moved is fs.Options.Moved: a regular file of zone id was renamed or linked to
-// backing-relative path rel; the zone's walk must look at it before it completes.
-// TODO(fs): a begin/end pair around the rename (Manager.BeginMove) closes the window
-// between the rename and this report; fs reports only regular files, not directories.
-func (w *walkers) moved(id [zone.IDLen]byte, rel string) {
-	end := w.mgr.BeginMove(id)
+// beginMove is fs.Options.BeginMove: an entry is about to be renamed or linked
+// within zone id. The returned end hears its new backing-relative path ("" if the
+// rename failed), and the zone's walk checks it (a directory: everything below)
+// before it completes; the walk cannot complete in between (zone/reencrypt
+// Manager.BeginMove).
+func (w *walkers) beginMove(id [zone.IDLen]byte) (end func(rel string)) {
+	endWalk := w.mgr.BeginMove(id)
+	return func(rel string) {
+		if rel != "" {
+			rel = w.zoneRel(id, rel)
+		}
+		endWalk(rel)
+	}
+}
+
+// zoneRel turns backing-relative path rel of an entry in zone id into a path relative
+// to the zone root; "." (check the whole zone) when the zone's root is not known.
+func (w *walkers) zoneRel(id [zone.IDLen]byte, rel string) string {
 	var r zone.Record
 	err := w.vol.Store.View(func(tx keys.Tx) (err error) { r, err = zone.Lookup(tx, id); return err })
 	if err != nil {
-		end(".") // unknown zone root: check the whole zone
-		return
+		return "."
 	}
 	inZone, err := filepath.Rel(r.Path, rel)
 	if err != nil {
-		inZone = "."
+		return "."
 	}
-	end(inZone)
+	return inZone
+}
+
+// note is fs.Options.Activity: foreground I/O on the mount, which walks yield to. nil
+// offline.
+func (w *walkers) note() func() {
+	if w.activity == nil {
+		return nil
+	}
+	return w.activity.Note
 }
 
 // close stops the walks, leaving them resumable; call it before the volume closes.

@@ -61,13 +61,8 @@ func runZoneCreate(ctx context.Context, g *globals, o zoneCreateOptions, args []
 	if err != nil {
 		return err
 	}
-	c, err := dialMount(ctx, g, mp)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var it zoneItem
-	if err := remoteError(c.Call(ctx, ctl.Request{Op: "zone.create", Path: dir, Name: o.key}, &it)); err != nil {
+	if err := callMount(ctx, g, mp, ctl.Request{Op: "zone.create", Path: dir, Name: o.key}, &it); err != nil {
 		return explainZoneCreate(g, dir, o.key, mp, err)
 	}
 	g.printf("created zone %s with key %s@%d\n", it.Path, it.Key, it.CurrentVersion)
@@ -139,13 +134,8 @@ func runZoneList(ctx context.Context, g *globals, o zoneListOptions, args []stri
 	if err != nil {
 		return err
 	}
-	c, err := dialMount(ctx, g, mp)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var items []zoneItem
-	if err := remoteError(c.Call(ctx, ctl.Request{Op: "zone.list"}, &items)); err != nil {
+	if err := callMount(ctx, g, mp, ctl.Request{Op: "zone.list"}, &items); err != nil {
 		return err
 	}
 	return printZones(g, items)

@@ -1,12 +1,16 @@
 package keystest
 
 import (
+	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ezfs/ezfs/keys"
 )
 
 // Vector is one test-vector file of "name: value" lines, in order. Blank
@@ -110,4 +114,44 @@ func F(name string, value any) Field {
 		return Field{Name: name, Value: hex.EncodeToString(b)}
 	}
 	return Field{Name: name, Value: fmt.Sprint(value)}
+}
+
+// Seq returns n bytes counting up from start: the fixed keys, nonces and salts of vectors.
+func Seq(start byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = start + byte(i)
+	}
+	return b
+}
+
+// WantParseError fails the test unless err is a *keys.ParseError naming field.
+func WantParseError(t testing.TB, err error, field string) {
+	t.Helper()
+	var pe *keys.ParseError
+	if !errors.As(err, &pe) || pe.Field != field {
+		t.Fatalf("error = %v, want a ParseError naming field %s", err, field)
+	}
+}
+
+// FuzzRoundTrip fuzzes the decoder of an on-disk format, seeded with seeds: decode either
+// fails with a *keys.ParseError or returns a value that encode turns back into the same
+// bytes, so that no two byte strings mean the same thing (STYLE.md "Tests").
+func FuzzRoundTrip[T any](f *testing.F, seeds [][]byte, decode func([]byte) (T, error), encode func(T) []byte) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decode(b)
+		if err != nil {
+			var pe *keys.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a ParseError", err)
+			}
+			return
+		}
+		if enc := encode(v); !bytes.Equal(enc, b) {
+			t.Fatalf("decode→encode changed the bytes:\n%x\n%x", b, enc)
+		}
+	})
 }

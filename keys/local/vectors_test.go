@@ -19,13 +19,7 @@ const vectorDir = "testdata/vectors"
 
 var vf = keystest.F
 
-func seq(start byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = start + byte(i)
-	}
-	return b
-}
+var seq = keystest.Seq
 
 // sealVector builds an envelope from fixed inputs.
 func sealVector(kind local.Kind, secret []byte, kdf local.KDFParams) (*local.Envelope, []byte) {
@@ -95,10 +89,7 @@ func checkEnvelopeVector(t *testing.T, v *keystest.Vector) {
 			t.Fatalf("error = %v, want ErrWrongSecret", err)
 		}
 	case "version", "malformed", "truncated":
-		var pe *keys.ParseError
-		if !errors.As(err, &pe) || pe.Field != v.Get(t, "field") {
-			t.Fatalf("error = %v, want a ParseError naming %s", err, v.Get(t, "field"))
-		}
+		keystest.WantParseError(t, err, v.Get(t, "field"))
 	default:
 		t.Fatalf("unknown expect %q", expect)
 	}
@@ -126,21 +117,12 @@ func envelopeFromFields(t *testing.T, v *keystest.Vector) *local.Envelope {
 }
 
 func FuzzEnvelope(f *testing.F) {
+	var seeds [][]byte
 	for _, v := range keystest.ReadVectors(f, vectorDir) {
-		f.Add(v.Hex(f, "envelope"))
+		seeds = append(seeds, v.Hex(f, "envelope"))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := local.DecodeEnvelope(b)
-		if err != nil {
-			var pe *keys.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a ParseError", err)
-			}
-			return
-		}
-		if enc := local.EncodeEnvelope(e); !bytes.Equal(enc, b) {
-			t.Fatalf("decode→encode changed the bytes:\n%x\n%x", b, enc)
-		}
+	keystest.FuzzRoundTrip(f, seeds, local.DecodeEnvelope, func(e *local.Envelope) []byte {
 		_ = fmt.Sprint(e.Kind)
+		return local.EncodeEnvelope(e)
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ezfs/ezfs/keys"
 	"github.com/ezfs/ezfs/zone"
 )
 
@@ -99,68 +98,67 @@ func appendTime(b []byte, t *time.Time) []byte {
 // decodeRecord parses the record of zone id. It fails closed with a *zone.ParseError naming
 // the field for an unknown version or state, an invalid key name or value, or a wrong length.
 func decodeRecord(id [zone.IDLen]byte, b []byte) (*record, error) {
-	d := &decoder{b: b}
+	d := zone.NewDecoder(recordWhat, b)
 	r := &record{Status: Status{ZoneID: id}}
-	d.version()
-	r.State = State(d.u8("state"))
-	d.check("state", r.State.valid(), errState)
-	r.Key = string(d.take("key name", int(d.u8("key name length"))))
-	d.checkErr("key name", keys.CheckName(r.Key))
-	r.TargetVersion = d.u32("target version")
-	d.check("target version", r.TargetVersion != 0, errTarget)
-	r.Zone = d.str("zone path")
+	d.Version(recordVersion)
+	r.State = State(d.U8("state"))
+	d.Require("state", r.State.valid(), errState)
+	r.Key = d.KeyName("key name")
+	r.TargetVersion = d.U32("target version")
+	d.Require("target version", r.TargetVersion != 0, errTarget)
+	r.Zone = d.Str16("zone path")
 	r.decodeTimes(d)
 	r.decodeCounts(d)
 	r.decodeTail(d)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *record) decodeTimes(d *decoder) {
-	r.Submitted = time.Unix(0, int64(d.u64("submitted"))).UTC()
-	r.Started, r.Completed = d.time("started"), d.time("completed")
-	r.Active = time.Duration(d.u64("active"))
-	d.check("active", r.Active >= 0, errNegative)
+func (r *record) decodeTimes(d *zone.Decoder) {
+	r.Submitted = time.Unix(0, int64(d.U64("submitted"))).UTC()
+	r.Started, r.Completed = readTime(d, "started"), readTime(d, "completed")
+	r.Active = time.Duration(d.U64("active"))
+	d.Require("active", r.Active >= 0, errNegative)
 }
 
-func (r *record) decodeCounts(d *decoder) {
-	r.Reencrypted, r.Skipped = d.u64("reencrypted"), d.u64("skipped")
-	r.Failed, r.Seen = d.u64("failed"), d.u64("seen")
-	r.Checkpoint = d.str("checkpoint")
-	d.checkErr("checkpoint", checkRel(r.Checkpoint))
-	r.rate = math.Float64frombits(d.u64("rate"))
-	d.check("rate", !math.IsNaN(r.rate) && !math.IsInf(r.rate, 0) && r.rate >= 0, errRate)
-	r.batch = int(d.u32("batch"))
-	d.check("batch", r.batch >= 1 && r.batch <= MaxBatch, errBatch)
-	r.Error = d.str("error")
+func (r *record) decodeCounts(d *zone.Decoder) {
+	r.Reencrypted, r.Skipped = d.U64("reencrypted"), d.U64("skipped")
+	r.Failed, r.Seen = d.U64("failed"), d.U64("seen")
+	r.Checkpoint = d.Str16("checkpoint")
+	d.Check("checkpoint", checkRel(r.Checkpoint))
+	r.rate = math.Float64frombits(d.U64("rate"))
+	d.Require("rate", !math.IsNaN(r.rate) && !math.IsInf(r.rate, 0) && r.rate >= 0, errRate)
+	r.batch = int(d.U32("batch"))
+	d.Require("batch", r.batch >= 1 && r.batch <= MaxBatch, errBatch)
+	r.Error = d.Str16("error")
 }
 
-func (r *record) decodeTail(d *decoder) {
-	n := int(d.u16("failure count"))
-	d.check("failure count", n <= MaxFailures && uint64(n) <= r.Failed, errTooMany)
-	for i := 0; i < n && d.err == nil; i++ {
-		r.Failures = append(r.Failures, Failure{Path: d.str("failure path"), Reason: d.str("failure reason")})
+func (r *record) decodeTail(d *zone.Decoder) {
+	n := int(d.U16("failure count"))
+	d.Require("failure count", n <= MaxFailures && uint64(n) <= r.Failed, errTooMany)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		r.Failures = append(r.Failures, Failure{Path: d.Str16("failure path"), Reason: d.Str16("failure reason")})
 	}
-	r.LastWalk = d.time("last walk")
-	r.decodeVersions(d, int(d.u32("version count")))
+	r.LastWalk = readTime(d, "last walk")
+	r.decodeVersions(d, int(d.U32("version count")))
 }
 
-func (r *record) decodeVersions(d *decoder, n int) {
-	d.check("version count", n == 0 || r.LastWalk != nil, errNoWalk)
-	d.check("version count", n <= len(d.b)/12, zone.ErrTruncated)
-	if d.err != nil {
+func (r *record) decodeVersions(d *zone.Decoder, n int) {
+	d.Require("version count", n == 0 || r.LastWalk != nil, errNoWalk)
+	d.Require("version count", n <= d.Len()/12, zone.ErrTruncated)
+	if d.Err() != nil {
 		return
 	}
 	if r.LastWalk != nil {
 		r.Versions = make(map[uint32]uint64, n)
 	}
 	last := uint32(0)
-	for i := 0; i < n && d.err == nil; i++ {
-		v := d.u32("version")
-		d.check("version", v > last, errOrder)
-		r.Versions[v], last = d.u64("file count"), v
+	for i := 0; i < n && d.Err() == nil; i++ {
+		v := d.U32("version")
+		d.Require("version", v > last, errOrder)
+		r.Versions[v], last = d.U64("file count"), v
 	}
 }
 
@@ -172,95 +170,12 @@ func checkRel(p string) error {
 	return nil
 }
 
-// decoder reads fields from b and remembers the first failure.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(field string, err error) {
-	if d.err == nil {
-		d.err = &zone.ParseError{What: recordWhat, Field: field, Err: err}
-	}
-}
-
-func (d *decoder) check(field string, ok bool, err error) {
-	if !ok {
-		d.fail(field, err)
-	}
-}
-
-func (d *decoder) checkErr(field string, err error) {
-	if err != nil {
-		d.fail(field, err)
-	}
-}
-
-// take returns the next n bytes, or nil after a failure.
-func (d *decoder) take(field string, n int) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if len(d.b) < n {
-		d.fail(field, zone.ErrTruncated)
-		return nil
-	}
-	p := d.b[:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *decoder) u8(field string) uint8 {
-	if p := d.take(field, 1); p != nil {
-		return p[0]
-	}
-	return 0
-}
-
-func (d *decoder) u16(field string) uint16 {
-	if p := d.take(field, 2); p != nil {
-		return binary.BigEndian.Uint16(p)
-	}
-	return 0
-}
-
-func (d *decoder) u32(field string) uint32 {
-	if p := d.take(field, 4); p != nil {
-		return binary.BigEndian.Uint32(p)
-	}
-	return 0
-}
-
-func (d *decoder) u64(field string) uint64 {
-	if p := d.take(field, 8); p != nil {
-		return binary.BigEndian.Uint64(p)
-	}
-	return 0
-}
-
-func (d *decoder) str(field string) string {
-	return string(d.take(field, int(d.u16(field+" length"))))
-}
-
-// time reads Unix nanoseconds; 0 is nil.
-func (d *decoder) time(field string) *time.Time {
-	n := int64(d.u64(field))
+// readTime reads Unix nanoseconds; 0 is nil.
+func readTime(d *zone.Decoder, field string) *time.Time {
+	n := int64(d.U64(field))
 	if n == 0 {
 		return nil
 	}
 	t := time.Unix(0, n).UTC()
 	return &t
-}
-
-func (d *decoder) version() {
-	if v := d.u8("format version"); d.err == nil && v != recordVersion {
-		d.fail("format version", fmt.Errorf("%w %d (this ezfs reads %d)", zone.ErrFormatVersion, v, recordVersion))
-	}
-}
-
-func (d *decoder) finish() error {
-	if d.err == nil && len(d.b) > 0 {
-		d.fail("end", zone.ErrTrailing)
-	}
-	return d.err
 }
