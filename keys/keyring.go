@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -30,6 +31,8 @@ type Keyring struct {
 	cache   map[Ref]*Secret
 	current map[string]uint32
 	ttl     time.Duration // 0: cached versions live until Close (keyring_cache.go)
+	maxUses uint64        // 0: no bound on the uses of a cached version (keyring_cache.go)
+	uses    map[Ref]*atomic.Uint64
 	closed  bool
 }
 
@@ -42,7 +45,7 @@ func NewKeyring(s Store, m MainKey, volumeID string) *Keyring {
 	}
 	return &Keyring{
 		store: s, main: m, volumeID: volumeID, now: time.Now,
-		cache: make(map[Ref]*Secret), current: make(map[string]uint32),
+		cache: make(map[Ref]*Secret), uses: make(map[Ref]*atomic.Uint64), current: make(map[string]uint32),
 	}
 }
 
@@ -84,7 +87,7 @@ func (k *Keyring) cachedAEAD(ref Ref) (cipher.AEAD, bool, error) {
 		return nil, false, ErrClosed
 	}
 	s, ok := k.cache[ref]
-	if !ok {
+	if !ok || k.usedUp(ref) {
 		return nil, false, nil
 	}
 	a, err := k.newAEAD(s)
@@ -149,6 +152,7 @@ func (k *Keyring) remember(ref Ref, s *Secret) {
 		old.Wipe()
 	}
 	k.cache[ref] = s
+	k.uses[ref] = new(atomic.Uint64)
 	k.expireLater(ref, s)
 }
 
@@ -160,6 +164,7 @@ func (k *Keyring) forget(name string, drop func(v uint32) bool) {
 		if ref.Name == name && drop(ref.Version) {
 			s.Wipe()
 			delete(k.cache, ref)
+			delete(k.uses, ref)
 		}
 	}
 }

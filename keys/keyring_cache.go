@@ -18,6 +18,25 @@ func (k *Keyring) SetCacheTTL(ttl time.Duration) {
 	k.ttl = max(ttl, 0)
 }
 
+// SetCacheMaxUses bounds how much an unwrapped zone-key version is used:
+// after n EDEK operations (generate, decrypt or re-encrypt of one EDEK)
+// under it, the cached copy is dropped and the next use unwraps it again
+// through the main key, so that the main key's holder (KMS, and its audit
+// log) sees the volume's use and a revocation takes hold within n
+// operations. Zero, the default, sets no bound. It applies at once.
+func (k *Keyring) SetCacheMaxUses(n uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.maxUses = n
+}
+
+// usedUp counts one use of cached version ref and reports whether the
+// bound is passed; the caller holds mu (read or write).
+func (k *Keyring) usedUp(ref Ref) bool {
+	c := k.uses[ref]
+	return k.maxUses > 0 && c != nil && c.Add(1) > k.maxUses
+}
+
 // expireLater arms the timer that drops s from the cache after the TTL;
 // the caller holds mu.
 func (k *Keyring) expireLater(ref Ref, s *Secret) {
@@ -34,6 +53,7 @@ func (k *Keyring) expire(ref Ref, s *Secret) {
 	if k.cache[ref] == s {
 		s.Wipe()
 		delete(k.cache, ref)
+		delete(k.uses, ref)
 	}
 }
 

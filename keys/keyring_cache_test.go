@@ -67,6 +67,28 @@ func TestCacheTTL(t *testing.T) {
 	}
 }
 
+func TestCacheMaxUses(t *testing.T) {
+	e := newEnv()
+	mustCreate(t, e.keyring(t), "logs")
+	ck := &countingKey{MainKey: e.main}
+	k := keys.NewKeyring(e.store, ck, volID)
+	defer k.Close()
+	k.SetCacheMaxUses(3)
+	_, edek := generate(t, k, "logs", nil) // unwraps
+	for range 5 {                          // 3 uses of the cached copy, then it unwraps again
+		generate(t, k, "logs", nil)
+	}
+	if n := ck.unwraps.Load(); n != 2 {
+		t.Fatalf("unwraps after 6 uses with at most 3 cached uses per unwrap = %d, want 2", n)
+	}
+	if _, err := k.DecryptEDEK(ctx, edek, nil); err != nil { // within the second copy's uses
+		t.Fatal(err)
+	}
+	if n := ck.unwraps.Load(); n != 2 {
+		t.Fatalf("unwraps = %d, want still 2", n)
+	}
+}
+
 func TestRewrapMainKey(t *testing.T) {
 	e := newEnv()
 	k := e.keyring(t)

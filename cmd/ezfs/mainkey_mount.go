@@ -3,19 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ezfs/ezfs/volume"
 )
 
 // prepareKeys readies the keyring of a volume about to be mounted: it bounds the zone-key
-// cache (--key-cache-ttl) and unwraps every zone-key version now, one main-key call each
+// cache (--key-cache-ttl, --key-cache-max-uses) and unwraps every zone-key version now, one main-key call each
 // (one KMS Decrypt per version for an AWS KMS volume). So an unreachable or revoked KMS
 // key fails the mount with one line, and a mounted volume keeps serving every file, and
 // creating files in every zone, if KMS goes away later (issue 5). With a TTL, versions
 // are unwrapped again on use after they expire.
 func prepareKeys(ctx context.Context, g *globals, v *volume.Volume, o mountOptions) error {
 	v.Keyring.SetCacheTTL(o.keyTTL)
+	v.Keyring.SetCacheMaxUses(o.keyUses)
 	start := time.Now()
 	if err := v.Keyring.Preload(ctx); err != nil {
 		return explainKMS(fmt.Errorf("cannot unlock the zone keys of %s: %w", v.Backing, err))
@@ -31,6 +33,16 @@ func (o *mountOptions) setKeyTTL(value string) error {
 		return usagef("invalid mount option key_cache_ttl=%s: use a duration such as 10m or 1h", value)
 	}
 	o.keyTTL = d
+	return nil
+}
+
+// setKeyUses parses -o key_cache_max_uses=N.
+func (o *mountOptions) setKeyUses(value string) error {
+	n, err := strconv.ParseUint(value, 10, 64)
+	if err != nil {
+		return usagef("invalid mount option key_cache_max_uses=%s: use a whole number (0: no bound)", value)
+	}
+	o.keyUses = n
 	return nil
 }
 

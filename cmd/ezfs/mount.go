@@ -24,6 +24,7 @@ type mountOptions struct {
 	debug      bool
 	readyFd    int           // the daemon reports readiness on this descriptor (-1: not the daemon)
 	keyTTL     time.Duration // --key-cache-ttl: how long an unwrapped zone-key version stays cached
+	keyUses    uint64        // --key-cache-max-uses: how many EDEK operations a cached version serves
 }
 
 const mountLong = `Mount the ezfs volume in BACKING at MOUNTPOINT.
@@ -34,7 +35,8 @@ logging to --log-file (default BACKING/.ezfs/daemon.log); --foreground stays att
 unmounts cleanly on SIGINT or SIGTERM. As root the kernel mount is made directly,
 otherwise through fusermount3. A volume can be mounted only once at a time.
 
--o takes mount(8) options: passphrase_file=F, key_file=F, key_cache_ttl=D, allow_other, ro, debug; rw, defaults,
+-o takes mount(8) options: passphrase_file=F, key_file=F, key_cache_ttl=D, key_cache_max_uses=N,
+allow_other, ro, debug; rw, defaults,
 auto, noauto, user, users, nouser, _netdev, nofail, exec, noexec, suid, nosuid, dev, nodev,
 atime, noatime, relatime and x-* are accepted and ignored. Called as mount.fuse.ezfs (by
 mount -t fuse.ezfs), ezfs takes mount(8)'s form: mount.fuse.ezfs BACKING MOUNTPOINT -o OPTS.
@@ -62,6 +64,7 @@ func newMountCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.logFile, "log-file", "", "daemon log `FILE` (default BACKING/.ezfs/daemon.log)")
 	f.BoolVar(&o.debug, "debug", false, "log every FUSE request")
 	f.DurationVar(&o.keyTTL, "key-cache-ttl", 0, "drop an unwrapped zone-key version `DURATION` after unwrapping it (0: keep it for the life of the mount)")
+	f.Uint64Var(&o.keyUses, "key-cache-max-uses", 0, "unwrap a zone-key version again after `N` file-key operations under its cached copy (0: no bound)")
 	mountHelperFlags(f)
 	return cmd
 }
@@ -133,6 +136,8 @@ func (o *mountOptions) option(opt string) error {
 		o.debug = true
 	case name == "key_cache_ttl":
 		return o.setKeyTTL(value)
+	case name == "key_cache_max_uses":
+		return o.setKeyUses(value)
 	case ignoredOptions[name] || strings.HasPrefix(name, "x-"):
 	default:
 		return usagef("unknown mount option %q", opt)
