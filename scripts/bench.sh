@@ -3,7 +3,8 @@
 # that mounts a volume and measures, side by side, a zone, a non-zone directory of the same mount
 # (data served by the daemon) and the raw backing directory. Every mount figure is printed with
 # its ratio to the non-zone directory. Needs root (drop_caches, DirectMount), fio and jq.
-# BENCH_SIZE, BENCH_RUNTIME and BENCH_ROUNDS shrink it for a quick look; BENCH_GO=0 skips the Go
+# BENCH_SIZE, BENCH_RUNTIME and BENCH_ROUNDS shrink it for a quick look; BENCH_DIR puts the
+# volume on another file system (e.g. ext4 made with -I 512); BENCH_GO=0 skips the Go
 # benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ ezfs=$PWD/bin/ezfs
 size=${BENCH_SIZE:-1G}
 runtime=${BENCH_RUNTIME:-15}
 rounds=${BENCH_ROUNDS:-3}
-work=$(mktemp -d /var/tmp/ezfs-bench.XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/ezfs-bench.XXXXXX")
 mnt=$work/mnt backing=$work/backing
 cleanup() {
 	grep -q " $mnt " /proc/mounts && { "$ezfs" unmount "$mnt" || umount -l "$mnt"; }

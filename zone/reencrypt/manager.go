@@ -131,6 +131,7 @@ func (m *Manager) reserve(z Zone) (*walk, error) {
 	}
 	w := &walk{m: m, zone: z, ctx: m.ctx, stop: make(chan struct{}), done: make(chan struct{}), rootfd: -1,
 		log: m.log.With("zone", z.Path)}
+	w.movable = sync.NewCond(&w.mu)
 	w.rec.Status = Status{ZoneID: z.ID, Zone: z.Path, State: StateSubmitted, Key: z.Key, Submitted: now()}
 	m.walks[z.ID] = w
 	m.wg.Add(1)

@@ -32,6 +32,9 @@ func (m *Manager) Touch(id [zone.IDLen]byte, rel string) { m.BeginMove(id)(rel) 
 func (w *walk) beginMove() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.draining && !w.closing {
+		w.movable.Wait()
+	}
 	if w.closing {
 		return false
 	}

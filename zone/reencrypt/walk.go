@@ -31,6 +31,8 @@ type walk struct {
 	runStart time.Time     // when this run began, zero before
 	touched  []string      // entries reported by BeginMove/Touch, not yet checked
 	moving   int           // renames in flight
+	draining bool          // the walk is checking its last entries: new renames wait
+	movable  *sync.Cond    // on mu: signalled when draining ends
 	closing  bool          // the walk is completing: no more entries are taken
 }
 
@@ -157,8 +159,12 @@ func (w *walk) flush(batch []*item, p *pass) error {
 }
 
 // drain checks touched entries until there are none and no rename is in flight, then
-// closes the walk to further reports: every file is on the target from then on.
+// closes the walk to further reports: every file is on the target from then on. New
+// renames in the zone wait meanwhile (BeginMove), so that a busy renamer cannot keep the
+// walk from completing; they wait at most for the last touched entries to be checked.
 func (w *walk) drain(p *pass) error {
+	w.setDraining(true)
+	defer w.setDraining(false)
 	for {
 		w.mu.Lock()
 		n, moving := len(w.touched), w.moving
@@ -176,6 +182,16 @@ func (w *walk) drain(p *pass) error {
 				return err
 			}
 		}
+	}
+}
+
+// setDraining holds new renames back (on) or lets them go (off).
+func (w *walk) setDraining(on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.draining = on
+	if !on {
+		w.movable.Broadcast()
 	}
 }
 
