@@ -2,12 +2,16 @@ package integration
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 )
+
+// errEnough ends a worker that has done its share.
+var errEnough = errors.New("enough")
 
 // Readers, writers, creators, deleters and renamers work in the zone while it is walked;
 // when the walk says completed, every file in the zone is on the target version, and the
@@ -31,7 +35,9 @@ func TestReencryptConcurrent(t *testing.T) {
 					return
 				default:
 				}
-				if err := fn(i); err != nil {
+				if err := fn(i); err == errEnough {
+					return
+				} else if err != nil {
 					fail(err)
 					return
 				}
@@ -55,12 +61,15 @@ func TestReencryptConcurrent(t *testing.T) {
 		_, err := os.ReadFile(filepath.Join(z, "d05", fmt.Sprintf("f%04d", 500+i%100)))
 		return err
 	})
-	worker(func(i int) error { // a creator
+	worker(func(i int) error { // a creator (bounded: an endless one could outpace any walk)
+		if i >= 3000 {
+			return errEnough
+		}
 		return os.WriteFile(filepath.Join(z, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("new%d", i)), []byte("new"), 0o644)
 	})
 	worker(func(i int) error { // a deleter
 		if i >= 300 {
-			return nil
+			return errEnough
 		}
 		err := os.Remove(filepath.Join(z, "d19", fmt.Sprintf("f%04d", 1900+i%100)))
 		if os.IsNotExist(err) {

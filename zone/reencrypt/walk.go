@@ -24,6 +24,7 @@ type walk struct {
 	opts   Options // Batch resolved; Yield may be nil
 	size   int     // files per batch of the first pass
 	pace   pacer
+	worked time.Time // when the current batch began (after its throttle)
 
 	mu       sync.Mutex
 	rec      record
@@ -258,16 +259,21 @@ func (w *walk) throttle(n int, rate bool) error {
 	if w.stopped() || w.ctx.Err() != nil {
 		return errStopped
 	}
+	// Yield to foreground I/O for at most as long as the last batch took (and MaxYield):
+	// a busy mount slows the walk to half its speed at most, so a zone that is always in
+	// use still gets walked.
+	budget := min(MaxYield, time.Since(w.worked))
 	if rate {
 		if err := w.sleep(w.pace.wait(n)); err != nil {
 			return err
 		}
 	}
-	for waited := time.Duration(0); w.opts.Yield != nil && waited < MaxYield && w.opts.Yield(); waited += yieldPause {
+	for waited := time.Duration(0); w.opts.Yield != nil && waited < budget && w.opts.Yield(); waited += yieldPause {
 		if err := w.sleep(yieldPause); err != nil {
 			return err
 		}
 	}
+	w.worked = time.Now()
 	return nil
 }
 
