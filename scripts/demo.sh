@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A guided demo on the embedded default: a volume with a local key store (passphrase main key),
 # one zone key, one encryption zone, mounted; then a copy in, a listing, what the backing
-# directory holds, and the unmount. Run as root (or a user allowed to use fusermount3).
+# directory holds, a key roll with the re-encrypt walk, and the unmount. Run as root (or a
+# user allowed to use fusermount3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ezfs=$PWD/bin/ezfs
@@ -29,6 +30,8 @@ step cmp /etc/services "$demo/mnt/securelake/services.txt"
 printf '\nthe backing file holds only ciphertext:\n'
 step sh -c "head -c 96 '$demo/backing/securelake/services.txt' | od -A d -t x1 | head -4"
 step "$ezfs" key roll securelakekey
+step "$ezfs" reencrypt start "$demo/mnt/securelake" --wait
+step "$ezfs" file info "$demo/mnt/securelake/services.txt" --json
 step "$ezfs" unmount "$demo/mnt"
 trap - EXIT
 printf '\ndone: the volume is in %s/backing; mount it again with\n  %s mount %s/backing %s/mnt --passphrase-file %s/passphrase\n' \
