@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"os"
@@ -89,7 +90,7 @@ func promptPassphrase(ctx context.Context, p prompter, confirm bool) ([]byte, er
 	}
 	again, err := p.Password(ctx, "Repeat passphrase: ")
 	defer clear(again)
-	if err == nil && !bytes.Equal(b, again) {
+	if err == nil && subtle.ConstantTimeCompare(b, again) != 1 {
 		err = errMismatch
 	}
 	if err != nil {
