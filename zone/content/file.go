@@ -91,21 +91,6 @@ func (f *File) Sync() error {
 	return unix.Fdatasync(int(f.f.Fd()))
 }
 
-// Verify authenticates the final chunk, detecting a backing file cut at a
-// chunk boundary or inside a chunk before anything is served.
-func (f *File) Verify() error {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	g, err := f.stat()
-	if err != nil || g.damage != nil || g.size == 0 {
-		return errors.Join(err, g.damage)
-	}
-	buf := getBuf(int(f.cs))
-	defer putBuf(buf)
-	_, err = f.readChunk(*buf, g, g.lastChunk(f.cs))
-	return err
-}
-
 func checkOff(off int64) error {
 	if off < 0 {
 		return fmt.Errorf("offset %d: %w", off, ErrOffset)
