@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"os"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -66,12 +67,18 @@ func (n *node) knownEnc(name string, st *unix.Statx_t) (enc *encState, known boo
 // Readdir lists the backing directory, without the volume's own directory.
 func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	n.root.activity()
-	if _, err := n.zoneOf(); err != nil {
+	z, err := n.zoneOf()
+	if err != nil {
 		return nil, toErrno(err)
 	}
 	var fd int
-	err := n.root.withAt(n.rel(), func(dirfd int, name string) (err error) {
-		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	err = n.root.withAt(n.rel(), func(dirfd int, name string) (err error) {
+		const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+		if fd, err = unix.Openat(dirfd, name, flags, 0); err == nil && !z.none {
+			if pfd, err := unix.Openat(dirfd, name, flags, 0); err == nil {
+				n.root.prefetch(os.NewFile(uintptr(pfd), name))
+			}
+		}
 		return err
 	})
 	if err != nil {

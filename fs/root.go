@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -78,6 +79,8 @@ type Root struct {
 
 	stopProfile func()
 	activity    func() // Options.Activity, or a no-op
+
+	prefetched atomic.Int64 // xattrs read ahead of a listing (prefetch.go)
 }
 
 // New opens the backing directory and returns the root of the node tree. Close

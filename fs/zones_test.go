@@ -377,3 +377,29 @@ func TestReadAhead(t *testing.T) {
 		t.Fatalf("read_ahead_kb = %q, %v", b, err)
 	}
 }
+
+// TestListingPrefetch: listing a zone directory reads its files' xattrs ahead
+// of the lookups; listing a plain directory does not.
+func TestListingPrefetch(t *testing.T) {
+	e := mount(t)
+	for _, d := range []string{"z", "plain"} {
+		for i := range 5 {
+			mustWriteFile(t, filepath.Join(e.mnt, d, fmt.Sprint("f", i)), []byte("x"))
+		}
+		if err := os.Mkdir(filepath.Join(e.mnt, d, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"plain", "z"} {
+		if _, err := os.ReadDir(filepath.Join(e.mnt, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ezfs.Prefetched(e.root) < 5 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let a wrong extra read show
+	if got := ezfs.Prefetched(e.root); got != 5 {
+		t.Fatalf("prefetched %d xattrs, want the 5 files of the zone", got)
+	}
+}

@@ -153,10 +153,14 @@ func TestHole(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	for _, s := range suites {
-		for _, n := range []int{1, 4096, 4097, 64 << 10, 1<<20 - 1, 1 << 20} {
-			t.Run(fmt.Sprintf("%v/len=%d", s, n), func(t *testing.T) { checkRun(t, newCipher(t, s, 4096), n) })
+	for _, workers := range []int{1, 3} { // serial, and split into three ranges
+		restore := chunk.SetRunWorkers(workers)
+		for _, s := range suites {
+			for _, n := range []int{1, 4096, 4097, 64 << 10, 1<<20 - 1, 1 << 20} {
+				t.Run(fmt.Sprintf("workers=%d/%v/len=%d", workers, s, n), func(t *testing.T) { checkRun(t, newCipher(t, s, 4096), n) })
+			}
 		}
+		restore()
 	}
 }
 

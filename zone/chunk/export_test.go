@@ -40,3 +40,11 @@ func CachedSubkeys(c *Cipher) int {
 	defer c.x.mu.RUnlock()
 	return len(c.x.cache)
 }
+
+// SetRunWorkers fixes how many goroutines share a large run and returns a
+// function that restores the default.
+func SetRunWorkers(n int) (restore func()) {
+	old := runWorkers
+	runWorkers = func() int { return n }
+	return func() { runWorkers = old }
+}

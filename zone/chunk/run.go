@@ -6,14 +6,23 @@ import (
 )
 
 // parallelMin is the run size from which SealRun and OpenRun split the
-// work across GOMAXPROCS goroutines; below it, goroutine start-up costs
-// more than it saves (bench-chunk.md).
+// work across runWorkers goroutines; below it, goroutine start-up costs
+// more than it saves.
 const parallelMin = 64 << 10
+
+// runWorkers is how many goroutines share a large run: every core but one,
+// which the application and the kernel's FUSE copies use at the same time.
+// On a 2-core machine that leaves one, so runs are not split there: handing
+// half of a 1 MiB run to the other core costs a cross-core wake-up per
+// request, and sequential zone writes through the mount measured 0.69x of
+// the non-zone directory with the split against 0.80x without it
+// (BENCHMARKS.md). A variable so tests can force a split.
+var runWorkers = func() int { return runtime.GOMAXPROCS(0) - 1 }
 
 // SealRun seals plain as consecutive chunks starting at index first and
 // appends them to dst. Every chunk but the run's last is full and sealed
 // as not-last; the run's last chunk is sealed as the file's final chunk
-// when last is set. Large runs are split across cores.
+// when last is set. Large runs are split across cores (runWorkers).
 func (c *Cipher) SealRun(dst, plain []byte, first uint64, last bool) []byte {
 	if len(plain) == 0 {
 		return dst
@@ -75,10 +84,10 @@ func (c *Cipher) openRange(out, sealed []byte, first uint64, final bool, n, lo, 
 }
 
 // split runs fn over [0,n) chunks, in one call when the run is small or
-// only one P is available, else in contiguous ranges on GOMAXPROCS
+// only one worker is available, else in contiguous ranges on runWorkers
 // goroutines.
 func (c *Cipher) split(n, size int, fn func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
+	w := min(runWorkers(), n)
 	if size < parallelMin || w < 2 {
 		fn(0, n)
 		return

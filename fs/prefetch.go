@@ -1,0 +1,49 @@
+package fs
+
+import (
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ezfs/ezfs/zone"
+)
+
+const (
+	// prefetchMax is how many entries of one zone directory a listing warms.
+	prefetchMax = 4096
+	// prefetchInFlight bounds the backing reads that listings keep in flight
+	// across the whole mount.
+	prefetchInFlight = 16
+)
+
+// prefetchSlots is the semaphore of prefetchInFlight.
+var prefetchSlots = make(chan struct{}, prefetchInFlight)
+
+// prefetch reads, in the background, the ezfs xattr of every regular file in
+// the zone directory open as dir (and closes dir). A listing (ls -l, du,
+// find, rm -r) looks its entries up one at a time right behind, and then
+// finds each backing inode and xattr in the backing file system's caches.
+// On ext4 with 256-byte inodes the xattr sits in a block of its own, one
+// more disk read per file when cold; issued many at a time those reads
+// cost about a third of what they cost one by one (BENCHMARKS.md).
+func (r *Root) prefetch(dir *os.File) {
+	go func() {
+		defer dir.Close()
+		ents, _ := dir.ReadDir(prefetchMax)
+		fd := int(dir.Fd())
+		var wg sync.WaitGroup
+		for _, e := range ents {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			prefetchSlots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-prefetchSlots }()
+				unix.Lgetxattr(procPath(fd, e.Name()), zone.XattrFile, nil)
+				r.prefetched.Add(1)
+			})
+		}
+		wg.Wait()
+	}()
+}
