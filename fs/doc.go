@@ -37,9 +37,10 @@
 //
 // Measured with scripts/bench.sh (make bench; figures in BENCHMARKS.md). Zone files keep the
 // kernel page cache across opens (FOPEN_KEEP_CACHE); the mount's read-ahead is raised
-// to [MaxWrite]; the kernel's security.capability query before each write is answered
+// to [ReadAhead]; the kernel's security.capability query before each write is answered
 // from memory once a file is known to have none; a lookup of a known inode does not
-// read the ezfs xattr again. $EZFS_CPUPROFILE=FILE writes a CPU profile of the daemon
+// read the ezfs xattr again; listing a zone directory reads its files' xattrs ahead of
+// the lookups, many at a time. $EZFS_CPUPROFILE=FILE writes a CPU profile of the daemon
 // from [New] to [Root.Close].
 //
 // # Locks

@@ -373,7 +373,7 @@ func TestReadAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev)))
-	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(ezfs.MaxWrite>>10) {
+	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(ezfs.ReadAhead>>10) {
 		t.Fatalf("read_ahead_kb = %q, %v", b, err)
 	}
 }
