@@ -40,7 +40,11 @@
 // to [ReadAhead]; the kernel's security.capability query before each write is answered
 // from memory once a file is known to have none; a lookup of a known inode does not
 // read the ezfs xattr again; listing a zone directory reads its files' xattrs ahead of
-// the lookups, many at a time. $EZFS_CPUPROFILE=FILE writes a CPU profile of the daemon
+// the lookups, many at a time. A zone write of 128 KiB or more is sealed and stored in
+// the background once its data is copied and its backing space reserved (fallocate), so
+// the next request travels while it is sealed; everything else on the file waits for it,
+// a full disk still fails the write itself, and any other error of the background write
+// comes back from the next write, fsync or close. $EZFS_CPUPROFILE=FILE writes a CPU profile of the daemon
 // from [New] to [Root.Close].
 //
 // # Locks

@@ -45,17 +45,35 @@ func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadRe
 	return fuse.ReadResultData(buf[:n]), 0
 }
 
+// writeBehindMin is the request size from which a write is sealed and stored
+// in the background (content.File.WriteBehind): the next request of a large
+// sequential writer then travels while this one is sealed. Smaller writes
+// are done before the reply.
+const writeBehindMin = 128 << 10
+
 // Write encrypts data into the chunks it touches.
 func (f *zoneFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	f.n.root.activity()
 	if f.of.readOnly {
 		return 0, syscall.EACCES
 	}
-	n, err := f.of.content.WriteAt(data, off)
+	write := f.of.content.WriteAt
+	if len(data) >= writeBehindMin {
+		write = f.of.content.WriteBehind
+	}
+	n, err := write(data, off)
+	return uint32(n), f.report(off, err)
+}
+
+// report turns an error of a write into an errno; a chunk that failed
+// authentication while a partial chunk was patched is logged like a read's.
+// With writes stored in the background (writeBehindMin), such an error
+// comes back from the next write, Flush or Fsync.
+func (f *zoneFile) report(off int64, err error) syscall.Errno {
 	if errors.Is(err, chunk.ErrAuth) {
 		f.n.root.warnRead(f.n, off, err)
 	}
-	return uint32(n), toErrno(err)
+	return toErrno(err)
 }
 
 // Release drops this handle; the last one closes the inode's backing file.
@@ -64,13 +82,16 @@ func (f *zoneFile) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// Flush has nothing to do: writes reach the backing file when they are made.
-func (f *zoneFile) Flush(ctx context.Context) syscall.Errno { return 0 }
+// Flush, at every close(2) of the file, waits for a write still being stored
+// in the background and reports its error.
+func (f *zoneFile) Flush(ctx context.Context) syscall.Errno {
+	return f.report(-1, f.of.content.Flush())
+}
 
 // Fsync syncs the backing file (content.File.Sync orders torn-append writes).
 func (f *zoneFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	f.n.root.activity()
-	return toErrno(f.of.content.Sync())
+	return f.report(-1, f.of.content.Sync())
 }
 
 // Getattr reports the backing attributes with the plaintext size.
@@ -80,6 +101,7 @@ func (f *zoneFile) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno
 
 // Setattr applies mode, owner, size and times through the open backing file.
 func (f *zoneFile) Setattr(ctx context.Context, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	f.of.content.Wait()
 	if err := fdSetattr(int(f.of.backing.Fd()), in, f.of.content.Truncate); err != nil {
 		return toErrno(err)
 	}

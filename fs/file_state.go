@@ -166,6 +166,7 @@ func (r *Root) newOpenFile(ctx context.Context, f *os.File, meta *zone.FileMeta,
 
 // close releases the backing file and wipes the keys.
 func (of *openFile) close() {
+	of.content.Flush() // an error was reported by the Flush of close(2)
 	of.backing.Close()
 	of.cipher.Wipe()
 	of.dek.Wipe()
@@ -173,6 +174,7 @@ func (of *openFile) close() {
 
 // getattr fills attributes from the open backing file, size from the content view.
 func (of *openFile) getattr(n *node, a *fuse.Attr) error {
+	of.content.Wait() // size and times as they are once a background write landed
 	st, err := fstatx(int(of.backing.Fd()))
 	if err != nil {
 		return err

@@ -112,6 +112,9 @@ func (n *node) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttr
 	if f, ok := fh.(gofs.FileSetattrer); ok {
 		return f.Setattr(ctx, in, out)
 	}
+	if of := n.openState(); of != nil {
+		of.content.Wait() // a write stored in the background must not land after new times
+	}
 	if err := n.setattrPath(ctx, in); err != nil {
 		return toErrno(err)
 	}

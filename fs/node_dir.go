@@ -37,6 +37,11 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 	if _, err := n.zoneOf(); err != nil {
 		return nil, toErrno(err)
 	}
+	if ch := n.GetChild(name); ch != nil {
+		if of := ch.Operations().(*node).openState(); of != nil {
+			of.content.Wait() // the size once a write stored in the background landed
+		}
+	}
 	rel := n.childRel(name)
 	st, err := n.root.statx(rel)
 	if err != nil {

@@ -403,3 +403,41 @@ func TestListingPrefetch(t *testing.T) {
 		t.Fatalf("prefetched %d xattrs, want the 5 files of the zone", got)
 	}
 }
+
+// TestWriteThenTimes: times set right after a large write (stored in the
+// background) are the ones that stay, by descriptor and by path, as cp -p and
+// tar set them.
+func TestWriteThenTimes(t *testing.T) {
+	e := mount(t)
+	want := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	data := bytes.Repeat([]byte("w"), 1<<20)
+	for i := range 20 {
+		p := filepath.Join(e.mnt, "z", fmt.Sprint("t", i))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		tv := []unix.Timeval{unix.NsecToTimeval(want.UnixNano()), unix.NsecToTimeval(want.UnixNano())}
+		if i%2 == 0 {
+			err = unix.Futimes(int(f.Fd()), tv)
+		} else {
+			err = os.Chtimes(p, want, want)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(e.backing, "z", fmt.Sprint("t", i)), &st); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Unix(st.Mtim.Unix()); !got.Equal(want) {
+			t.Fatalf("file %d: backing mtime %v, want %v", i, got, want)
+		}
+	}
+}

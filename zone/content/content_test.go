@@ -89,6 +89,18 @@ func readAll(t testing.TB, f *content.File) []byte {
 	return p[:n]
 }
 
+// mustWriteBehind writes p at off through WriteBehind, then scribbles over
+// p: the background write must have taken its own copy.
+func mustWriteBehind(t testing.TB, f *content.File, p []byte, off int64) {
+	t.Helper()
+	if n, err := f.WriteBehind(p, off); err != nil || n != len(p) {
+		t.Fatalf("write behind %d at %d: n=%d err=%v", len(p), off, n, err)
+	}
+	for i := range p {
+		p[i] ^= 0xff
+	}
+}
+
 func mustWrite(t testing.TB, f *content.File, p []byte, off int64) {
 	t.Helper()
 	if n, err := f.WriteAt(p, off); err != nil || n != len(p) {
@@ -131,8 +143,9 @@ func modelStep(t *testing.T, r *rng, f **content.File, b *os.File, model *[]byte
 	switch k := r.intn(10); {
 	case k < 5:
 		off, n := r.intn(size+3*4096), 1+r.intn(3*4096)
-		if r.intn(8) == 0 {
-			n = 1 + r.intn(200<<10) // large: parallel runs
+		large := r.intn(8) == 0
+		if large {
+			n = 1 + r.intn(200<<10) // large: long runs, maybe stored in the background
 		}
 		if r.intn(4) == 0 { // chunk-aligned: sealed straight from p
 			off -= off % 4096
@@ -141,6 +154,11 @@ func modelStep(t *testing.T, r *rng, f **content.File, b *os.File, model *[]byte
 			}
 		}
 		p := r.bytes(int(n))
+		if large && r.intn(2) == 0 {
+			*model = modelWrite(*model, p, off)
+			mustWriteBehind(t, *f, p, off)
+			return fmt.Sprintf("write behind %d at %d", n, off)
+		}
 		mustWrite(t, *f, p, off)
 		*model = modelWrite(*model, p, off)
 		return fmt.Sprintf("write %d at %d", n, off)
@@ -160,6 +178,9 @@ func modelStep(t *testing.T, r *rng, f **content.File, b *os.File, model *[]byte
 		*model = modelTruncate(*model, n)
 		return fmt.Sprintf("truncate %d", n)
 	case k < 9:
+		if err := (*f).Flush(); err != nil {
+			t.Fatal(err)
+		}
 		*f = reopen(t, b, s, 4096)
 		return "reopen"
 	}
@@ -332,5 +353,68 @@ func TestReadCutAtBoundary(t *testing.T) {
 	corrupt(t, b, func(d []byte) []byte { return d[:2*4136] })
 	if _, err := f.ReadAt(make([]byte, 1), 2*4096-1); !errors.Is(err, chunk.ErrAuth) {
 		t.Fatalf("read of the new final chunk: want ErrAuth, got %v", err)
+	}
+}
+
+// TestWriteBehindErrors: an error of a write stored in the background comes
+// back, once, from the next call that reports errors.
+func TestWriteBehindErrors(t *testing.T) {
+	for _, next := range []string{"flush", "sync", "write"} {
+		t.Run(next, func(t *testing.T) {
+			f, b := newFile(t, chunk.AES256GCM, 4096)
+			mustWrite(t, f, bytes.Repeat([]byte("a"), 3*4096), 0)
+			if _, err := b.WriteAt([]byte{0xff}, 4136+30); err != nil { // chunk 1 fails now
+				t.Fatal(err)
+			}
+			// Starts inside chunk 1, so the background write must open it to patch it.
+			if n, err := f.WriteBehind(make([]byte, 200<<10), 4096+100); err != nil || n != 200<<10 {
+				t.Fatalf("write behind: n=%d err=%v", n, err)
+			}
+			var err error
+			switch next {
+			case "flush":
+				err = f.Flush()
+			case "sync":
+				err = f.Sync()
+			case "write":
+				_, err = f.WriteAt([]byte("b"), 0)
+			}
+			if !errors.Is(err, chunk.ErrAuth) {
+				t.Fatalf("%s after a failed background write: %v, want the chunk's authentication error", next, err)
+			}
+			if err := f.Flush(); err != nil {
+				t.Fatalf("the error came back twice: %v", err)
+			}
+		})
+	}
+}
+
+// TestWriteBehindFullDisk: a write that does not fit fails at once with
+// ENOSPC (the reservation), and what was written before stays readable.
+func TestWriteBehindFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	defer syscall.Unmount(dir, syscall.MNT_DETACH)
+	b, err := os.OpenFile(filepath.Join(dir, "backing"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f := reopen(t, b, chunk.AES256GCM, 4096)
+	first := bytes.Repeat([]byte("x"), 512<<10)
+	mustWriteBehind(t, f, bytes.Clone(first), 0)
+	if _, err := f.WriteBehind(make([]byte, 1<<20), 512<<10); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("write past a full disk: %v, want ENOSPC", err)
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	if got := readAll(t, f); !bytes.Equal(got, first) {
+		t.Fatalf("after ENOSPC: %d bytes, want the %d written before", len(got), len(first))
 	}
 }

@@ -28,6 +28,8 @@ type File struct {
 	l  chunk.Layout
 	cs int64 // plaintext chunk size
 	ss int64 // sealed chunk size
+
+	werr error // a background write's error, for the next caller (behind.go)
 }
 
 // Open returns the plaintext view of backing under c. It does not take
@@ -88,7 +90,7 @@ func (f *File) Size() (int64, error) {
 func (f *File) Sync() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return unix.Fdatasync(int(f.f.Fd()))
+	return errors.Join(f.takeErr(), unix.Fdatasync(int(f.f.Fd())))
 }
 
 func checkOff(off int64) error {

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ezfs/ezfs/zone/chunk"
@@ -18,7 +19,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	defer f.mu.Unlock()
 	g, err := f.stat()
 	if err == nil {
-		err = g.damage
+		err = errors.Join(f.takeErr(), g.damage)
 	}
 	if err == nil {
 		err = f.write(p, off, g)
