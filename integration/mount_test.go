@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,5 +117,41 @@ func TestZoneRules(t *testing.T) {
 	out := run(t, 0, "zone", "list", v.mnt, "--json")
 	if !strings.Contains(out, `"path":"`+filepath.Join(empty, "z")+`"`) {
 		t.Errorf("zone list after move: %s", out)
+	}
+}
+
+// TestPassthrough: with --passthrough the kernel reads and writes files outside
+// zones itself (no READ or WRITE for them reaches the daemon, whose --debug log
+// lists every request), while zone files still go through ezfs, encrypted.
+func TestPassthrough(t *testing.T) {
+	v := newVolume(t)
+	logFile := filepath.Join(t.TempDir(), "daemon.log")
+	v.mount(t, "--passthrough", "--debug", "--log-file", logFile)
+	z := v.zone(t, "z")
+	data := bytes.Repeat([]byte("passthrough "), 50000)
+	served := func(p string) (reads, writes int) {
+		before, _ := os.ReadFile(logFile)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exec.Command("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches").Run()
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read back %s: %v", p, err)
+		}
+		after, _ := os.ReadFile(logFile)
+		log := string(after[len(before):])
+		return strings.Count(log, ": READ n"), strings.Count(log, ": WRITE n")
+	}
+	if r, w := served(filepath.Join(v.mnt, "plain.txt")); r != 0 || w != 0 {
+		t.Errorf("file outside zones: %d READ and %d WRITE requests reached the daemon, want none", r, w)
+	}
+	if got, _ := os.ReadFile(filepath.Join(v.backing, "plain.txt")); !bytes.Equal(got, data) {
+		t.Error("backing file of the plain file differs from what was written")
+	}
+	if r, w := served(filepath.Join(z, "secret.txt")); r == 0 || w == 0 {
+		t.Errorf("zone file: %d READ and %d WRITE requests, want them served by the daemon", r, w)
+	}
+	if got, _ := os.ReadFile(filepath.Join(v.backing, "z", "secret.txt")); bytes.Contains(got, []byte("passthrough")) {
+		t.Error("zone file stored in plaintext")
 	}
 }

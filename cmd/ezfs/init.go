@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ezfs/ezfs/volume"
+	"github.com/ezfs/ezfs/zone"
 	"github.com/ezfs/ezfs/zone/chunk"
 )
 
@@ -79,9 +80,17 @@ func runInit(ctx context.Context, g *globals, o initOptions, args []string) erro
 		return explainInit(backing, explainKMS(err))
 	}
 	g.printf("created ezfs volume in %s (volume id %s, cipher %s, chunk size %d)\n", backing, cfg.VolumeID, cfg.Cipher, cfg.ChunkSize)
+	if fits, err := zone.XattrFitsInInode(filepath.Join(backing, volume.Dir)); err == nil && !fits {
+		g.printf("note: %s (README \"Performance notes\")\n", xattrNote)
+	}
 	g.printf("next: ezfs key create NAME --backing %s\n", shellQuote(backing))
 	return nil
 }
+
+// xattrNote says what zone.XattrFitsInInode found out, at init and in the mount's log.
+const xattrNote = "this file system keeps each zone file's xattr in a block of its own, " +
+	"one more disk read per file when listing or removing many small zone files cold; " +
+	"ext4 made with -I 512, or XFS, keeps it in the inode"
 
 // volumeOptions parses --cipher and --chunk-size; bad values are usage errors.
 func (o initOptions) volumeOptions() (volume.InitOptions, error) {

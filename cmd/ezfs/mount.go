@@ -15,16 +15,17 @@ import (
 
 // mountOptions are the flags of `ezfs mount`. Flags become fs.Options in serveVolume.
 type mountOptions struct {
-	vol        volumeFlags
-	foreground bool
-	allowOther bool
-	readOnly   bool
-	options    []string // -o, comma-separated, repeatable
-	logFile    string
-	debug      bool
-	readyFd    int           // the daemon reports readiness on this descriptor (-1: not the daemon)
-	keyTTL     time.Duration // --key-cache-ttl: how long an unwrapped zone-key version stays cached
-	keyUses    uint64        // --key-cache-max-uses: how many EDEK operations a cached version serves
+	vol         volumeFlags
+	foreground  bool
+	allowOther  bool
+	readOnly    bool
+	passthrough bool     // --passthrough: the kernel serves files outside zones itself
+	options     []string // -o, comma-separated, repeatable
+	logFile     string
+	debug       bool
+	readyFd     int           // the daemon reports readiness on this descriptor (-1: not the daemon)
+	keyTTL      time.Duration // --key-cache-ttl: how long an unwrapped zone-key version stays cached
+	keyUses     uint64        // --key-cache-max-uses: how many EDEK operations a cached version serves
 }
 
 const mountLong = `Mount the ezfs volume in BACKING at MOUNTPOINT.
@@ -35,8 +36,12 @@ logging to --log-file (default BACKING/.ezfs/daemon.log); --foreground stays att
 unmounts cleanly on SIGINT or SIGTERM. As root the kernel mount is made directly,
 otherwise through fusermount3. A volume can be mounted only once at a time.
 
+--passthrough (root, Linux 6.9 or later) lets the kernel read and write files outside zones
+straight from the backing directory, at nearly its speed; zone files always go through
+ezfs.
+
 -o takes mount(8) options: passphrase_file=F, key_file=F, key_cache_ttl=D, key_cache_max_uses=N,
-allow_other, ro, debug; rw, defaults,
+allow_other, ro, passthrough, debug; rw, defaults,
 auto, noauto, user, users, nouser, _netdev, nofail, exec, noexec, suid, nosuid, dev, nodev,
 atime, noatime, relatime and x-* are accepted and ignored. Called as mount.fuse.ezfs (by
 mount -t fuse.ezfs), ezfs takes mount(8)'s form: mount.fuse.ezfs BACKING MOUNTPOINT -o OPTS.
@@ -60,6 +65,7 @@ func newMountCmd(g *globals) *cobra.Command {
 	f.BoolVar(&o.foreground, "foreground", false, "stay attached; unmount on SIGINT or SIGTERM")
 	f.BoolVar(&o.allowOther, "allow-other", false, "let other users access the mount")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount read-only")
+	f.BoolVar(&o.passthrough, "passthrough", false, "let the kernel serve files outside zones from the backing directory (root)")
 	f.StringArrayVarP(&o.options, "options", "o", nil, "mount(8) options `OPTS`, comma-separated")
 	f.StringVar(&o.logFile, "log-file", "", "daemon log `FILE` (default BACKING/.ezfs/daemon.log)")
 	f.BoolVar(&o.debug, "debug", false, "log every FUSE request")
@@ -86,6 +92,9 @@ func mountHelperFlags(f *pflag.FlagSet) {
 func runMount(ctx context.Context, g *globals, o mountOptions, args []string) error {
 	if err := o.parseOptions(); err != nil {
 		return err
+	}
+	if o.passthrough && os.Geteuid() != 0 {
+		return usagef("--passthrough needs root: the kernel lets only root register backing files")
 	}
 	backing, mountpoint, err := mountPaths(g, args[0], args[1])
 	if err != nil {
@@ -132,6 +141,8 @@ func (o *mountOptions) option(opt string) error {
 		o.allowOther = true
 	case name == "ro":
 		o.readOnly = true
+	case name == "passthrough":
+		o.passthrough = true
 	case name == "debug":
 		o.debug = true
 	case name == "key_cache_ttl":

@@ -133,7 +133,8 @@ func reportReady(ready *os.File, err error) {
 	ready.Close()
 }
 
-// daemonLog points the logger (JSON, as for any daemon) and stdio at the log file.
+// daemonLog points the logger (JSON, as for any daemon), stdio and descriptor 2 at
+// the log file.
 func daemonLog(g *globals, o mountOptions) error {
 	path := o.logFile
 	if path == "" {
@@ -145,6 +146,10 @@ func daemonLog(g *globals, o mountOptions) error {
 	}
 	g.logFormat = "json"
 	g.stdout, g.stderr = f, f
+	// Descriptor 2 too: go-fuse's --debug lines and a panic's trace go there.
+	if err := unix.Dup3(int(f.Fd()), 2, 0); err != nil {
+		return fmt.Errorf("log file as stderr: %w", err)
+	}
 	if err := g.setupLogger(); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -38,6 +39,9 @@ func serveVolume(ctx context.Context, g *globals, o mountOptions, mountpoint str
 		return err
 	}
 	g.logger.Info("mounted", "backing", o.vol.backing, "mountpoint", mountpoint)
+	if fits, err := zone.XattrFitsInInode(filepath.Join(o.vol.backing, volume.Dir)); err == nil && !fits {
+		g.logger.Info(xattrNote, "backing", o.vol.backing)
+	}
 	m.walks.resume(ctx, g)
 	return m.serve(ctx, g)
 }
@@ -71,7 +75,7 @@ func (m *mounted) mount(g *globals, o mountOptions) error {
 	}
 	root, err := ezfs.New(ezfs.Options{Backing: v.Backing, Keys: v.Keyring, Suite: v.Config.Cipher,
 		ChunkSize: v.Config.ChunkSize, Log: g.logger, HiddenName: volume.Dir, ZoneMoved: zoneMoved(g, v),
-		BeginMove: m.walks.beginMove, Activity: m.walks.note(), Zones: zones})
+		BeginMove: m.walks.beginMove, Activity: m.walks.note(), Zones: zones, Passthrough: o.passthrough})
 	if err != nil {
 		return err
 	}
