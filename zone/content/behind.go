@@ -1,7 +1,6 @@
 package content
 
 import (
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -20,10 +19,7 @@ func (f *File) WriteBehind(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	f.mu.Lock()
-	g, err := f.stat()
-	if err == nil {
-		err = errors.Join(f.takeErr(), g.damage)
-	}
+	g, err := f.writable()
 	if err == nil {
 		err = f.reserve(g, off, int64(len(p)))
 	}

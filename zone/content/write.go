@@ -17,10 +17,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g, err := f.stat()
-	if err == nil {
-		err = errors.Join(f.takeErr(), g.damage)
-	}
+	g, err := f.writable()
 	if err == nil {
 		err = f.write(p, off, g)
 	}
@@ -28,6 +25,17 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("write %d bytes at %d: %w", len(p), off, err)
 	}
 	return len(p), nil
+}
+
+// writable returns the file's geometry for a write, or why it must not be
+// made: an earlier background write failed (that error, reported once), or
+// the backing file was cut inside a chunk. Callers hold f.mu.
+func (f *File) writable() (geometry, error) {
+	g, err := f.stat()
+	if err == nil {
+		err = errors.Join(f.takeErr(), g.damage)
+	}
+	return g, err
 }
 
 func (f *File) write(p []byte, off int64, g geometry) error {

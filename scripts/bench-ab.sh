@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench-ab.sh A B: compare two ezfs builds on this noisy machine. Both are mounted side by
+# side (a fresh volume each, with a zone and a non-zone directory) and every round runs, for
+# A then B, a sequential 1 MiB fio write and read of one file in the zone and in the
+# non-zone directory, so that load from elsewhere hits both builds alike. Prints each round
+# and, per build, the medians and the zone / non-zone ratios. Needs root, fio and jq.
+#
+#   AB_SIZE=1G (file size)  AB_ROUNDS=3
+#   AB_WRITE="--end_fsync=1" (extra fio write options; "--loops=8 --overwrite=1" rewrites a
+#                            warm file: the daemon's CPU cost without the disk's noise)
+#   AB_COLD=1                (drop caches before each read; 0 reads the file warm)
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 EZFS_A EZFS_B" >&2; exit 2; }
+declare -A bin=([a]=$1 [b]=$2)
+size=${AB_SIZE:-1G} rounds=${AB_ROUNDS:-3} wopts=${AB_WRITE:---end_fsync=1}
+work=$(mktemp -d /var/tmp/ezfs-ab.XXXXXX)
+cleanup() {
+	for m in a b; do
+		grep -q " $work/$m/mnt " /proc/mounts && { "${bin[$m]}" unmount "$work/$m/mnt" || umount -l "$work/$m/mnt"; }
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+printf 'bench passphrase\n' >"$work/pass"
+export EZFS_PASSPHRASE_FILE=$work/pass EZFS_TEST_FAST_KDF=1
+for m in a b; do
+	mkdir -p "$work/$m/backing" "$work/$m/mnt"
+	"${bin[$m]}" init "$work/$m/backing" >/dev/null
+	"${bin[$m]}" key create k --backing "$work/$m/backing" >/dev/null
+	"${bin[$m]}" mount "$work/$m/backing" "$work/$m/mnt"
+	mkdir "$work/$m/mnt/zone" "$work/$m/mnt/plain"
+	"${bin[$m]}" zone create "$work/$m/mnt/zone" --key k >/dev/null 2>&1
+done
+mbps() { jq -r ".jobs[0].$1.bw_bytes / 1e6 | floor" "$work/fio.json"; }
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+declare -A res
+for r in $(seq "$rounds"); do
+	line="round $r:"
+	for m in a b; do
+		for t in zone plain; do
+			d=$work/$m/mnt/$t
+			sync
+			# shellcheck disable=SC2086 # wopts is a list of options
+			fio --name=w --directory="$d" --filename=fio.dat --size="$size" --ioengine=psync --rw=write --bs=1M $wopts --output-format=json >"$work/fio.json"
+			w=$(mbps write)
+			[ "${AB_COLD:-1}" = 0 ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }
+			fio --name=r --directory="$d" --filename=fio.dat --size="$size" --ioengine=psync --rw=read --bs=1M --output-format=json >"$work/fio.json"
+			rd=$(mbps read)
+			rm -f "$d/fio.dat"
+			res[$m,$t,w]="${res[$m,$t,w]:-} $w" res[$m,$t,r]="${res[$m,$t,r]:-} $rd"
+			line="$line $m-$t w=$w r=$rd"
+		done
+	done
+	echo "$line"
+done
+for m in a b; do
+	zw=$(median "${res[$m,zone,w]}") pw=$(median "${res[$m,plain,w]}") zr=$(median "${res[$m,zone,r]}") pr=$(median "${res[$m,plain,r]}")
+	echo "$m (${bin[$m]}): write MB/s zone $zw non-zone $pw ratio $(ratio "$zw" "$pw") | read MB/s zone $zr non-zone $pr ratio $(ratio "$zr" "$pr")"
+done
