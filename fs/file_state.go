@@ -118,6 +118,11 @@ func (n *node) release() {
 		panic("fs: release without acquire")
 	}
 	if n.open.refs--; n.open.refs == 0 {
+		// Writes made after the last close(2) (a shared mapping's) have no Flush
+		// left to report a background write's error to.
+		if err := n.open.content.Flush(); err != nil {
+			n.root.warnFile(n, "write failed after the file was closed", err)
+		}
 		n.open.close()
 		n.open = nil
 	}
@@ -166,7 +171,6 @@ func (r *Root) newOpenFile(ctx context.Context, f *os.File, meta *zone.FileMeta,
 
 // close releases the backing file and wipes the keys.
 func (of *openFile) close() {
-	of.content.Flush() // an error was reported by the Flush of close(2)
 	of.backing.Close()
 	of.cipher.Wipe()
 	of.dek.Wipe()

@@ -61,29 +61,32 @@ tarball=$work/gosrc.tar
 tar -C /usr/local/go -cf "$tarball" src
 add() { fig[$1,$2]="${fig[$1,$2]:-} $3"; }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-# Rounds interleave the targets, so a noisy neighbour hurts all alike; the table shows the
-# median of the rounds. Within a round every target's file is written before any is read:
-# on this shared virtual disk a file read straight after its own write and fsync reads
-# slowly at times (the host still flushing it), which no target should pay for alone.
+# Rounds interleave the targets, so a noisy neighbour hurts all alike, and each round starts
+# with another target; the table shows the median of the rounds. On this shared virtual disk
+# the host goes on flushing for seconds after a write and its fsync returned, slowing whatever
+# runs next: every measurement starts after settle (sync, then BENCH_SETTLE seconds), and
+# every target's file is written before any is read.
+settle() { sync; sleep "${BENCH_SETTLE:-3}"; }
 for round in $(seq "$rounds"); do
-	for t in "${targets[@]}"; do
-		fio_run seqw "$(dir_of "$t")" --rw=write --bs=1M --end_fsync=1; add "$t" seq_write_MBps "$(bw write)"
+	order=("${targets[@]:round%${#targets[@]}}" "${targets[@]:0:round%${#targets[@]}}")
+	for t in "${order[@]}"; do
+		settle; fio_run seqw "$(dir_of "$t")" --rw=write --bs=1M --end_fsync=1; add "$t" seq_write_MBps "$(bw write)"
 	done
-	for t in "${targets[@]}"; do
+	for t in "${order[@]}"; do
 		d=$(dir_of "$t")
-		drop; fio_run seqr "$d" --rw=read --bs=1M; add "$t" seq_read_cold_MBps "$(bw read)"
+		settle; drop; fio_run seqr "$d" --rw=read --bs=1M; add "$t" seq_read_cold_MBps "$(bw read)"
 		fio_run seqr "$d" --rw=read --bs=1M --invalidate=0; add "$t" seq_read_warm_MBps "$(bw read)"
 	done
-	for t in "${targets[@]}"; do
+	for t in "${order[@]}"; do
 		d=$(dir_of "$t")
-		fio_run randr "$d" --rw=randread --bs=4k --direct=1 --runtime="$runtime" --time_based; add "$t" rand_read_4k_iops "$(iops read)"
-		fio_run randw "$d" --rw=randwrite --bs=4k --direct=1 --runtime="$runtime" --time_based; add "$t" rand_write_4k_iops "$(iops write)"
+		settle; fio_run randr "$d" --rw=randread --bs=4k --direct=1 --runtime="$runtime" --time_based; add "$t" rand_read_4k_iops "$(iops read)"
+		settle; fio_run randw "$d" --rw=randwrite --bs=4k --direct=1 --runtime="$runtime" --time_based; add "$t" rand_write_4k_iops "$(iops write)"
 		rm -f "$d/fio.dat"
 	done
-	for t in "${targets[@]}"; do
+	for t in "${order[@]}"; do
 		d=$(dir_of "$t")
-		drop; add "$t" untar_s "$(timed tar -C "$d" -xf "$tarball")"
-		drop; add "$t" ls_lR_s "$(timed ls -lR "$d/src")"
+		settle; drop; add "$t" untar_s "$(timed tar -C "$d" -xf "$tarball")"
+		settle; drop; add "$t" ls_lR_s "$(timed ls -lR "$d/src")"
 		add "$t" du_s "$(timed du -s "$d/src")"
 		add "$t" rm_rf_s "$(timed rm -rf "$d/src")"
 	done
