@@ -61,9 +61,9 @@ func Mount(mountpoint string, r *Root, o MountOptions) (*fuse.Server, error) {
 
 // ReadAhead is the mount's read-ahead: four MaxWrite requests, so that a
 // sequential reader keeps several READs in flight and both cores decrypt
-// (scripts/bench.sh, cold sequential zone reads: 0.84x of the non-zone
-// directory with 1 MiB, 0.88x with 4 MiB; FUSE's default of 128 KiB gave
-// about 0.65x, paying the per-request costs eight times per MiB).
+// (scripts/bench-coldread.sh, cold sequential zone reads: about 0.85x of the
+// non-zone directory with 1 MiB, 0.89x with 4 MiB; FUSE's default of
+// 128 KiB gave about 0.65x, paying the per-request costs eight times per MiB).
 const ReadAhead = 4 * MaxWrite
 
 // raiseReadAhead sets the mount's read-ahead to ReadAhead. Only root may
