@@ -2,11 +2,14 @@ package integration
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRemount(t *testing.T) {
@@ -153,5 +156,50 @@ func TestPassthrough(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(v.backing, "z", "secret.txt")); bytes.Contains(got, []byte("passthrough")) {
 		t.Error("zone file stored in plaintext")
+	}
+}
+
+// TestFullDisk: on a backing file system that fills up, a large copy into a zone
+// fails with ENOSPC (the write that does not fit, not a later one lost in the
+// background), what was written before it reads back intact, and once space is
+// freed writing works again.
+func TestFullDisk(t *testing.T) {
+	needRoot(t)
+	d := t.TempDir()
+	v := &volume{backing: filepath.Join(d, "backing"), mnt: filepath.Join(d, "mnt"), pw: filepath.Join(d, "pw")}
+	os.Mkdir(v.backing, 0o755)
+	os.Mkdir(v.mnt, 0o755)
+	if err := unix.Mount("tmpfs", v.backing, "tmpfs", 0, "size=16m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(v.backing, unix.MNT_DETACH) })
+	os.WriteFile(v.pw, []byte("correct horse\n"), 0o600)
+	run(t, 0, "init", v.backing, "--passphrase-file", v.pw)
+	run(t, 0, "key", "create", "k", "--backing", v.backing, "--passphrase-file", v.pw)
+	v.mount(t)
+	z := v.zone(t, "z")
+	src := filepath.Join(d, "src")
+	data := make([]byte, 32<<20)
+	rand.Read(data)
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range [][]string{{"dd", "if=" + src, "of=" + filepath.Join(z, "f"), "bs=1M"}, {"cp", src, filepath.Join(z, "g")}} {
+		out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "No space left on device") {
+			t.Errorf("%s of 32 MiB onto 16 MiB: %v, %s; want it to fail with ENOSPC", tool[0], err, out)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(z, "f"))
+	if err != nil {
+		t.Fatalf("read back what dd wrote: %v", err)
+	}
+	if len(got) == 0 || !bytes.Equal(got, data[:len(got)]) {
+		t.Errorf("after ENOSPC: %d bytes read back, not the start of what was written", len(got))
+	}
+	os.Remove(filepath.Join(z, "f"))
+	os.Remove(filepath.Join(z, "g"))
+	if err := os.WriteFile(filepath.Join(z, "h"), data[:4<<20], 0o600); err != nil {
+		t.Errorf("write after freeing space: %v", err)
 	}
 }
