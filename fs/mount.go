@@ -12,7 +12,8 @@ import (
 )
 
 // MaxWrite is the largest READ/WRITE request ezfs asks the kernel for (issue 3
-// "Speed": large requests are sealed across cores).
+// "Speed"): per-request costs are paid once per MiB, and a large request is
+// sealed in the background while the next one arrives (zone/content.WriteBehind).
 const MaxWrite = 1 << 20
 
 // attrTimeout is how long the kernel may cache entries and attributes (the peers' 1 s).
