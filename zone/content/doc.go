@@ -6,4 +6,8 @@
 // a crash in between leaves a readable file (FORMAT.md "Torn append").
 // Ordering those writes on disk is left to [File.Sync]: an fdatasync on
 // every append would cost more than the window it closes.
+//
+// [File.WriteBehind] does a large write in the background once its space is
+// reserved; every other call waits for it, and its error, if any, comes back
+// from the next write, Sync or Flush.
 package content
