@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,16 +93,26 @@ func unmountKernel(mp string, lazy bool) error {
 	return nil
 }
 
-// waitExit waits until process pid is gone (the daemon flushed and closed the volume).
+// waitExit waits until process pid has exited (the daemon flushed and closed
+// the volume).
 func waitExit(ctx context.Context, pid int, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if exited(pid) {
 			return
 		}
-		if _, err := os.Stat(filepath.Join("/proc", fmt.Sprint(pid))); err != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// exited reports whether process pid is gone or a zombie. A daemon that
+// exited stays a zombie until its parent reaps it, and the parent of a
+// daemon in the background is init, which may take its time.
+func exited(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name, which ends at the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X')
 }
