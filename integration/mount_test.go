@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -201,5 +203,48 @@ func TestFullDisk(t *testing.T) {
 	os.Remove(filepath.Join(z, "g"))
 	if err := os.WriteFile(filepath.Join(z, "h"), data[:4<<20], 0o600); err != nil {
 		t.Errorf("write after freeing space: %v", err)
+	}
+}
+
+// Deleting the backing directory under a live mount (a cleanup script gone
+// wrong) gives errors, not hangs: a file opened before reads on, new files
+// cannot be made, and the mount still unmounts with its daemon gone.
+func TestBackingRemoved(t *testing.T) {
+	v := newVolume(t)
+	v.mount(t)
+	z := v.zone(t, "z")
+	data := make([]byte, 3<<20)
+	rand.Read(data)
+	if err := os.WriteFile(filepath.Join(z, "f"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open, err := os.Open(filepath.Join(z, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	pid := v.daemonPID(t)
+	if err := os.RemoveAll(v.backing); err != nil {
+		t.Fatal(err)
+	}
+
+	got := make([]byte, len(data))
+	if _, err := open.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("read of a file opened before the removal: %v", err)
+	}
+	if ents, err := os.ReadDir(v.mnt); len(ents) != 0 {
+		t.Errorf("ls of the mount after the removal: %d entries, %v", len(ents), err)
+	}
+	if err := os.WriteFile(filepath.Join(v.mnt, "new"), data, 0o600); !os.IsNotExist(err) {
+		t.Errorf("create in the removed backing directory: %v, want ENOENT", err)
+	}
+	open.Close()
+	if _, stderr, code := ezfs("unmount", v.mnt); code != 0 {
+		t.Fatalf("ezfs unmount: exit %d, %s", code, stderr)
+	}
+	for deadline := time.Now().Add(10 * time.Second); slices.Contains(ezfsPIDs(), pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon is still running 10 s after the unmount")
+		}
 	}
 }

@@ -18,10 +18,27 @@ import (
 // ErrLocked means another process has the key store open (a mounted volume, say).
 var ErrLocked = errors.New("key store is in use by another process")
 
+// ErrRemoved means the key store's directory was removed or replaced while
+// the store was open.
+var ErrRemoved = errors.New("its directory was removed while it was open")
+
 // Store is a keys.Store in a badger database with synchronous writes: an
 // Update that returned nil is on disk.
 type Store struct {
-	db *badger.DB
+	db  *badger.DB
+	dir string
+	id  dirID // of dir when opened
+}
+
+// dirID identifies a directory across renames and replacements.
+type dirID struct{ dev, ino uint64 }
+
+func statDir(dir string) (dirID, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return dirID{}, err
+	}
+	return dirID{st.Dev, st.Ino}, nil
 }
 
 var _ keys.Store = (*Store)(nil)
@@ -55,7 +72,12 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	id, err := statDir(dir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open key store %s: %w", dir, err)
+	}
+	return &Store{db: db, dir: dir, id: id}, nil
 }
 
 // badgerOptions keeps memory small (tests open many stores; key records are
@@ -86,8 +108,14 @@ func isLockError(err error) bool {
 		strings.Contains(err.Error(), "Cannot acquire directory lock"))
 }
 
-// Close closes the database.
+// Close closes the database. If its directory was removed or replaced while
+// open, Close leaves the database as it is and returns ErrRemoved: badger
+// would retry for ever to flush its last writes there (they are in its
+// write-ahead log already, synced, and went with the directory).
 func (s *Store) Close() error {
+	if id, err := statDir(s.dir); err != nil || id != s.id {
+		return fmt.Errorf("close key store %s: %w", s.dir, ErrRemoved)
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close key store: %w", err)
 	}
