@@ -44,7 +44,15 @@ func Mount(mountpoint string, r *Root, o MountOptions) (*fuse.Server, error) {
 			MaxWrite:    MaxWrite,
 			Options:     mountFlags(o),
 			DirectMount: os.Geteuid() == 0,
-			Debug:       o.Debug,
+			// go-fuse tries to splice every READ reply. A zone's reply is
+			// plaintext in memory, which cannot be spliced: each try cost three
+			// system calls for nothing. A MaxWrite reply of a file outside
+			// zones does not fit Linux's default largest pipe (fs.pipe-max-size,
+			// 1 MiB) with its header and go-fuse's spare page: each try failed
+			// and logged a line, once for every MiB read. Without splicing a
+			// reply is one pread and one writev.
+			DisableSplice: true,
+			Debug:         o.Debug,
 		},
 		EntryTimeout:    &timeout,
 		AttrTimeout:     &timeout,
