@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -72,12 +73,16 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
-	id, err := statDir(dir)
+	abs, err := filepath.Abs(dir)
+	var id dirID
+	if err == nil {
+		id, err = statDir(abs)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
-	return &Store{db: db, dir: dir, id: id}, nil
+	return &Store{db: db, dir: abs, id: id}, nil
 }
 
 // badgerOptions keeps memory small (tests open many stores; key records are
