@@ -17,8 +17,9 @@ import (
 // zoneFile is an open handle of an encrypted file. All handles of one inode share
 // the inode's openFile.
 type zoneFile struct {
-	n  *node
-	of *openFile
+	n      *node
+	of     *openFile
+	direct bool // opened with O_DIRECT: its reads bypass the backing page cache too
 }
 
 var (
@@ -37,7 +38,11 @@ var (
 // authentication gives EIO and one warning naming the file and chunk.
 func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	f.n.root.activity()
-	n, err := f.of.content.ReadAt(buf, off)
+	read := f.of.content.ReadAt
+	if f.direct {
+		read = f.of.content.ReadAtDirect
+	}
+	n, err := read(buf, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		f.n.root.warnRead(f.n, off, err)
 		return nil, syscall.EIO

@@ -171,6 +171,7 @@ func (r *Root) newOpenFile(ctx context.Context, f *os.File, meta *zone.FileMeta,
 
 // close releases the backing file and wipes the keys.
 func (of *openFile) close() {
+	of.content.Close()
 	of.backing.Close()
 	of.cipher.Wipe()
 	of.dek.Wipe()

@@ -33,7 +33,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32,
 	if err != nil {
 		return nil, 0, toErrno(err)
 	}
-	f := &zoneFile{n: n, of: of}
+	f := &zoneFile{n: n, of: of, direct: flags&unix.O_DIRECT != 0}
 	if flags&unix.O_TRUNC != 0 {
 		if err := of.content.Truncate(0); err != nil {
 			f.Release(ctx)
@@ -132,7 +132,7 @@ func (n *node) createZone(ctx context.Context, z *zoneRef, name string, flags, m
 		f.Close()
 		return nil, nil, toErrno(err)
 	}
-	return ch, &zoneFile{n: child, of: of}, 0
+	return ch, &zoneFile{n: child, of: of, direct: flags&unix.O_DIRECT != 0}, 0
 }
 
 // createBacking creates and opens backing file rel, sets the ezfs xattr when given,

@@ -273,3 +273,50 @@ func TestReadsDoNotLog(t *testing.T) {
 		t.Errorf("reading 16 MiB logged:\n%s", after[len(before):])
 	}
 }
+
+// A zone file read with O_DIRECT (dd iflag=direct, a database with its own
+// cache) is read from the disk: its ciphertext does not stay in the backing
+// page cache, as a buffered read's does.
+func TestDirectReadsBypassBackingCache(t *testing.T) {
+	v := newVolume(t)
+	v.mount(t)
+	z := v.zone(t, "z")
+	data := make([]byte, 4<<20+100)
+	rand.Read(data)
+	if err := os.WriteFile(filepath.Join(z, "f"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backing, err := os.Open(filepath.Join(v.backing, "z", "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backing.Close()
+	cached := func() uint64 {
+		var cs unix.Cachestat_t
+		if err := unix.Cachestat(uint(backing.Fd()), &unix.CachestatRange{}, &cs, 0); err != nil {
+			t.Skipf("cachestat: %v", err)
+		}
+		return cs.Cache
+	}
+	sync := func() { unix.Sync(); os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0) }
+	sync()
+	var st unix.Statx_t
+	if unix.Statx(int(backing.Fd()), "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st) != nil || st.Dio_offset_align == 0 || cached() != 0 {
+		t.Skip("no direct I/O or no cold backing file here")
+	}
+	for _, bs := range []string{"4k", "1M"} {
+		out := filepath.Join(t.TempDir(), "out")
+		sh(t, "dd if="+filepath.Join(z, "f")+" of="+out+" bs="+bs+" iflag=direct 2>&1")
+		if got, _ := os.ReadFile(out); !bytes.Equal(got, data) {
+			t.Fatalf("dd bs=%s iflag=direct read %d bytes, not what was written", bs, len(got))
+		}
+		if n := cached(); n != 0 {
+			t.Errorf("dd bs=%s iflag=direct left %d pages of the backing file cached", bs, n)
+		}
+	}
+	sync()
+	sh(t, "cat "+filepath.Join(z, "f")+" >/dev/null")
+	if cached() == 0 {
+		t.Error("a buffered read left no backing pages cached: the check above cannot fail")
+	}
+}

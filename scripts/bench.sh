@@ -105,10 +105,10 @@ cat <<EOF2
  size=$size, random runtime=${runtime}s, fio psync, 1 job)
 Data paths: zone and non-zone are served by the daemon (no kernel passthrough); passthru is
 a non-zone directory of a second mount made with --passthrough (the kernel serves its data
-from the backing file; pt/raw is its ratio to raw). fio's
-O_DIRECT (4 KiB random) reaches the daemon in both, but only the non-zone directory keeps
-O_DIRECT on its backing file: a zone file's 4136-byte sealed chunks cannot be read or
-written aligned, so its backing I/O is buffered and its random reads hit the backing page
-cache. raw is ext4 itself (O_DIRECT to the disk). Warm reads re-read the file just read;
+from the backing file; pt/raw is its ratio to raw). fio's O_DIRECT (4 KiB random) reaches
+the daemon in both, and both read their backing file with O_DIRECT (a zone file's 4136-byte
+sealed chunks are read as the aligned blocks around them); writes keep O_DIRECT only outside
+zones (a zone's are buffered in the backing page cache, as chunks cannot be written aligned).
+raw is ext4 itself (O_DIRECT to the disk). Warm reads re-read the file just read;
 zone files keep the kernel page cache across opens (FOPEN_KEEP_CACHE), non-zone files do not.
 EOF2

@@ -71,6 +71,7 @@ func reopen(t testing.TB, b *os.File, s chunk.Suite, cs int) *content.File {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { f.Close() })
 	return f
 }
 

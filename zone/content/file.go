@@ -29,17 +29,24 @@ type File struct {
 	cs int64 // plaintext chunk size
 	ss int64 // sealed chunk size
 
-	werr error // a background write's error, for the next caller (behind.go)
+	werr error  // a background write's error, for the next caller (behind.go)
+	dio  direct // reads for O_DIRECT readers (direct.go)
 }
 
 // Open returns the plaintext view of backing under c. It does not take
-// ownership of backing: the caller closes it after the last use of File.
+// ownership of backing: the caller closes the File, then backing.
 func Open(backing *os.File, c *chunk.Cipher) (*File, error) {
 	l := c.Layout()
 	if err := chunk.CheckChunkSize(l.ChunkSize); err != nil {
 		return nil, err
 	}
 	return &File{f: backing, c: c, l: l, cs: int64(l.ChunkSize), ss: l.SealedSize()}, nil
+}
+
+// Close releases what File opened itself (a descriptor for direct reads);
+// backing stays open.
+func (f *File) Close() error {
+	return f.dio.close()
 }
 
 // geometry is the backing file as found by one fstat.
