@@ -9,5 +9,7 @@
 //
 // [File.WriteBehind] does a large write in the background once its space is
 // reserved; every other call waits for it, and its error, if any, comes back
-// from the next write, Sync or Flush.
+// from the next write, Sync or Flush. [File.ReadAtDirect] serves readers
+// that opened the file with O_DIRECT, reading the ciphertext with O_DIRECT
+// as well.
 package content
