@@ -13,29 +13,16 @@
 #                            O_DIRECT random reads; the read figures are then IOPS)
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 EZFS_A EZFS_B" >&2; exit 2; }
+. "$(dirname "$0")/benchlib.sh"
 declare -A bin=([a]=$1 [b]=$2)
 size=${AB_SIZE:-1G} rounds=${AB_ROUNDS:-3} wopts=${AB_WRITE:---end_fsync=1}
-work=$(mktemp -d "${AB_DIR:-/var/tmp}/ezfs-ab.XXXXXX")
-cleanup() {
-	for m in a b; do
-		grep -q " $work/$m/mnt " /proc/mounts && { "${bin[$m]}" unmount "$work/$m/mnt" || umount -l "$work/$m/mnt"; }
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-printf 'bench passphrase\n' >"$work/pass"
-export EZFS_PASSPHRASE_FILE=$work/pass EZFS_TEST_FAST_KDF=1
+bench_work "${AB_DIR:-/var/tmp}" ezfs-ab "${bin[a]}"
 for m in a b; do
-	mkdir -p "$work/$m/backing" "$work/$m/mnt"
-	"${bin[$m]}" init "$work/$m/backing" >/dev/null
-	"${bin[$m]}" key create k --backing "$work/$m/backing" >/dev/null
-	"${bin[$m]}" mount "$work/$m/backing" "$work/$m/mnt"
-	mkdir "$work/$m/mnt/zone" "$work/$m/mnt/plain"
-	"${bin[$m]}" zone create "$work/$m/mnt/zone" --key k >/dev/null 2>&1
+	new_volume "${bin[$m]}" "$work/$m/backing" "$work/$m/mnt"
+	new_zone "${bin[$m]}" "$work/$m/mnt/zone"
+	mkdir "$work/$m/mnt/plain"
 done
 mbps() { jq -r ".jobs[0].$1.bw_bytes / 1e6 | floor" "$work/fio.json"; }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 declare -A res
 for r in $(seq "$rounds"); do
 	line="round $r:"

@@ -9,33 +9,24 @@
 #   EZFS=bin/ezfs        the build to measure
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/benchlib.sh
 ezfs=${EZFS:-$PWD/bin/ezfs}
 size=${COLD_SIZE:-1G} rounds=${COLD_ROUNDS:-6}
-work=$(mktemp -d "${COLD_DIR:-/var/tmp}/ezfs-coldread.XXXXXX")
+bench_work "${COLD_DIR:-/var/tmp}" ezfs-coldread "$ezfs"
 mnt=$work/mnt backing=$work/backing
-cleanup() {
-	grep -q " $mnt " /proc/mounts && { "$ezfs" unmount "$mnt" || umount -l "$mnt"; }
-	rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$backing" "$mnt"
-printf 'bench passphrase\n' >"$work/pass"
-export EZFS_PASSPHRASE_FILE=$work/pass EZFS_TEST_FAST_KDF=1
-"$ezfs" init "$backing" >/dev/null
-"$ezfs" key create k --backing "$backing" >/dev/null
-"$ezfs" mount "$backing" "$mnt"
+new_volume "$ezfs" "$backing" "$mnt"
 if [ -n "${COLD_READAHEAD_KB:-}" ]; then
 	dev=$(mountpoint -d "$mnt")
 	echo "$COLD_READAHEAD_KB" >"/sys/class/bdi/$dev/read_ahead_kb"
 fi
-mkdir "$mnt/zone" "$mnt/plain" "$backing/raw"
-"$ezfs" zone create "$mnt/zone" --key k >/dev/null 2>&1
+new_zone "$ezfs" "$mnt/zone"
+mkdir "$mnt/plain" "$backing/raw"
 dir_of() { case $1 in raw) echo "$backing/raw" ;; *) echo "$mnt/$1" ;; esac; }
 fio_run() { fio --name=c --directory="$(dir_of "$1")" --filename=fio.dat --size="$size" --ioengine=psync --bs=1M --output-format=json "${@:2}"; }
 for t in zone plain raw; do
 	fio_run "$t" --rw=write --end_fsync=1 >/dev/null
 done
-ratios=()
+ratios=""
 for r in $(seq "$rounds"); do
 	declare -A mb
 	for t in zone plain raw; do
@@ -43,8 +34,8 @@ for r in $(seq "$rounds"); do
 		echo 3 >/proc/sys/vm/drop_caches
 		mb[$t]=$(fio_run "$t" --rw=read | jq -r '.jobs[0].read.bw_bytes / 1e6 | floor')
 	done
-	ratio=$(awk -v a="${mb[zone]}" -v b="${mb[plain]}" 'BEGIN { printf "%.2f", a / b }')
-	ratios+=("$ratio")
-	echo "round $r: MB/s zone ${mb[zone]} non-zone ${mb[plain]} raw ${mb[raw]}; zone / non-zone $ratio"
+	rt=$(ratio "${mb[zone]}" "${mb[plain]}")
+	ratios="$ratios $rt"
+	echo "round $r: MB/s zone ${mb[zone]} non-zone ${mb[plain]} raw ${mb[raw]}; zone / non-zone $rt"
 done
-printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print "median zone / non-zone", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+echo "median zone / non-zone $(median "$ratios")"

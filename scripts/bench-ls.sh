@@ -7,22 +7,13 @@
 #   LS_ROUNDS=4  LS_DIR=/var/tmp (where the volume goes)  LS_TREE=/usr/local/go/src
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 EZFS_A EZFS_B" >&2; exit 2; }
+. "$(dirname "$0")/benchlib.sh"
 declare -A bin=([a]=$1 [b]=$2)
-work=$(mktemp -d "${LS_DIR:-/var/tmp}/ezfs-ls.XXXXXX")
+bench_work "${LS_DIR:-/var/tmp}" ezfs-ls "${bin[a]}"
 mnt=$work/mnt backing=$work/backing
-cleanup() {
-	grep -q " $mnt " /proc/mounts && { "${bin[a]}" unmount "$mnt" || umount -l "$mnt"; }
-	rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$backing" "$mnt"
-printf 'bench passphrase\n' >"$work/pass"
-export EZFS_PASSPHRASE_FILE=$work/pass EZFS_TEST_FAST_KDF=1
-"${bin[a]}" init "$backing" >/dev/null
-"${bin[a]}" key create k --backing "$backing" >/dev/null
-"${bin[a]}" mount "$backing" "$mnt"
-mkdir "$mnt/zone" "$mnt/plain"
-"${bin[a]}" zone create "$mnt/zone" --key k >/dev/null 2>&1
+new_volume "${bin[a]}" "$backing" "$mnt"
+new_zone "${bin[a]}" "$mnt/zone"
+mkdir "$mnt/plain"
 tree=${LS_TREE:-/usr/local/go/src}
 for t in zone plain; do tar -C "$(dirname "$tree")" -cf - "$(basename "$tree")" | tar -C "$mnt/$t" -xf -; done
 "${bin[a]}" unmount "$mnt"

@@ -9,19 +9,13 @@
 # benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/benchlib.sh
 ezfs=$PWD/bin/ezfs
 size=${BENCH_SIZE:-1G}
 runtime=${BENCH_RUNTIME:-15}
 rounds=${BENCH_ROUNDS:-3}
-work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/ezfs-bench.XXXXXX")
+bench_work "${BENCH_DIR:-/var/tmp}" ezfs-bench "$ezfs"
 mnt=$work/mnt backing=$work/backing mnt2=$work/mnt2 backing2=$work/backing2
-cleanup() {
-	for m in "$mnt" "$mnt2"; do
-		grep -q " $m " /proc/mounts && { "$ezfs" unmount "$m" || umount -l "$m"; }
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 if [ "${BENCH_GO:-1}" = 1 ]; then
 	echo "== Go benchmarks: content cipher and content file (MB/s per suite and chunk size)"
@@ -31,16 +25,10 @@ if [ "${BENCH_GO:-1}" = 1 ]; then
 	go test -run '^$' -bench Walk100k -benchtime 3x ./zone/reencrypt/ | grep -E '^(Benchmark|ok)'
 fi
 
-mkdir -p "$backing" "$mnt" "$backing2" "$mnt2"
-printf 'bench passphrase\n' >"$work/pass"
-export EZFS_PASSPHRASE_FILE=$work/pass EZFS_TEST_FAST_KDF=1
-"$ezfs" init "$backing" >/dev/null
-"$ezfs" key create benchkey --backing "$backing" >/dev/null
-"$ezfs" mount "$backing" "$mnt"
-mkdir "$mnt/zone" "$mnt/plain" "$backing/raw"
-"$ezfs" zone create "$mnt/zone" --key benchkey >/dev/null
-"$ezfs" init "$backing2" >/dev/null
-"$ezfs" mount "$backing2" "$mnt2" --passthrough
+new_volume "$ezfs" "$backing" "$mnt"
+new_zone "$ezfs" "$mnt/zone"
+mkdir "$mnt/plain" "$backing/raw"
+new_volume "$ezfs" "$backing2" "$mnt2" --passthrough
 mkdir "$mnt2/plain"
 
 declare -A fig
@@ -55,12 +43,10 @@ fio_run() { # fio_run NAME DIR ARGS... -> prints MB/s or IOPS
 bw() { jq -r ".jobs[0].$1.bw_bytes / 1e6 | floor" "$work/fio.json"; }
 iops() { jq -r ".jobs[0].$1.iops | floor" "$work/fio.json"; }
 timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 tarball=$work/gosrc.tar
 tar -C /usr/local/go -cf "$tarball" src
 add() { fig[$1,$2]="${fig[$1,$2]:-} $3"; }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # Rounds interleave the targets, so a noisy neighbour hurts all alike, and each round starts
 # with another target; the table shows the median of the rounds. On this shared virtual disk
 # the host goes on flushing for seconds after a write and its fsync returned, slowing whatever
