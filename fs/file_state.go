@@ -71,7 +71,7 @@ func (n *node) acquire(ctx context.Context) (*openFile, error) {
 }
 
 // errMetaChanged refuses a file whose xattr names another file than at lookup.
-var errMetaChanged = errors.New("file id, suite, chunk size or key changed since lookup")
+var errMetaChanged = errors.New("format, file id, suite, chunk size or key changed since lookup")
 
 // current re-reads the ezfs xattr of the open backing file fd. A re-encryption walk
 // may have re-wrapped the EDEK under a newer key version since lookup, and key prune
@@ -155,7 +155,12 @@ func (r *Root) newOpenFile(ctx context.Context, f *os.File, meta *zone.FileMeta,
 			return nil, fmt.Errorf("unwrap EDEK with %s: %w", meta.EDEK.Key, err)
 		}
 	}
-	c, err := chunk.New(meta.Suite, dek.Bytes(), meta.FileID, chunk.Layout{ChunkSize: meta.ChunkSize})
+	id, err := meta.ContentID(dek.Bytes())
+	if err != nil {
+		dek.Wipe()
+		return nil, err
+	}
+	c, err := chunk.New(meta.Suite, dek.Bytes(), id, chunk.Layout{ChunkSize: meta.ChunkSize})
 	if err != nil {
 		dek.Wipe()
 		return nil, err

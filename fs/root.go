@@ -19,7 +19,7 @@ import (
 // Keyring is what the node tree needs from the volume's keyring: a fresh DEK for each
 // new zone file, and the DEK of an existing one. *keys.Keyring implements it.
 type Keyring interface {
-	GenerateEDEK(ctx context.Context, name string, binding []byte) (*keys.Secret, keys.EDEK, error)
+	GenerateEDEK(ctx context.Context, name string, w keys.Wrap, binding []byte) (*keys.Secret, keys.EDEK, error)
 	DecryptEDEK(ctx context.Context, e keys.EDEK, binding []byte) (*keys.Secret, error)
 }
 

@@ -17,7 +17,7 @@ func Example_keyring() {
 
 	k.CreateKey(ctx, "securelakekey")
 	binding := []byte("header of file A") // per-file bytes, from the zone package
-	dek, old, _ := k.GenerateEDEK(ctx, "securelakekey", binding)
+	dek, old, _ := k.GenerateEDEK(ctx, "securelakekey", keys.WrapAEAD, binding)
 	defer dek.Wipe()
 
 	m, _ := k.RollKey(ctx, "securelakekey")

@@ -1,12 +1,8 @@
 package keys
 
-import (
-	"time"
+import "time"
 
-	"golang.org/x/crypto/chacha20poly1305"
-)
-
-// Test-only access to the codecs and the EDEK construction with a fixed nonce.
+// Test-only access to the codecs, the key wrap and the EDEK construction with a fixed nonce.
 type (
 	KeyRecord     = keyRecord
 	StoredVersion = storedVersion
@@ -15,23 +11,19 @@ type (
 var (
 	DecodeKeyRecord = decodeKeyRecord
 	EncodeKeyRecord = (*keyRecord).encode
-	EDEKAAD         = edekAAD
+	EDEKContext     = edekContext
+	OpenEDEK        = openEDEK
+	KWWrap          = kwWrap
+	KWUnwrap        = kwUnwrap
+	KEK             = kek
 )
 
-func SealEDEK(zoneKey []byte, volumeID string, ref Ref, binding, dek, nonce []byte) EDEK {
-	a, err := chacha20poly1305.NewX(zoneKey)
+func SealEDEK(zoneKey []byte, w Wrap, volumeID string, ref Ref, binding, dek, nonce []byte) EDEK {
+	e, err := sealEDEK(zoneKey, w, volumeID, ref, binding, dek, nonce)
 	if err != nil {
 		panic(err)
 	}
-	return sealEDEK(a, volumeID, ref, binding, dek, nonce)
-}
-
-func OpenEDEK(zoneKey []byte, volumeID string, e EDEK, binding []byte) (*Secret, error) {
-	a, err := chacha20poly1305.NewX(zoneKey)
-	if err != nil {
-		panic(err)
-	}
-	return openEDEK(a, volumeID, e, binding)
+	return e
 }
 
 func SetNow(k *Keyring, now func() time.Time) { k.now = now }

@@ -2,13 +2,10 @@ package keys
 
 import (
 	"context"
-	"crypto/cipher"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // Keyring manages the zone keys of one volume: it creates, rolls, prunes and
@@ -60,46 +57,39 @@ func (k *Keyring) Close() {
 	k.cache, k.closed = nil, true
 }
 
-// aead returns the XChaCha20-Poly1305 AEAD of zone-key version ref,
-// unwrapping it on first use.
-func (k *Keyring) aead(ctx context.Context, ref Ref) (cipher.AEAD, error) {
-	if a, ok, err := k.cachedAEAD(ref); ok || err != nil {
-		return a, err
+// withZoneKey runs fn with the bytes of zone-key version ref, unwrapping the
+// version on first use. fn runs under the cache's read lock and must not keep zk.
+func (k *Keyring) withZoneKey(ctx context.Context, ref Ref, fn func(zk []byte) error) error {
+	if ok, err := k.withCached(ref, fn); ok || err != nil {
+		return err
 	}
 	k.wmu.Lock()
 	defer k.wmu.Unlock()
-	if a, ok, err := k.cachedAEAD(ref); ok || err != nil {
-		return a, err
+	if ok, err := k.withCached(ref, fn); ok || err != nil {
+		return err
 	}
 	s, err := k.load(ctx, ref)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	a, err := k.newAEAD(s)
+	err = fn(s.Bytes())
 	k.remember(ref, s)
-	return a, err
+	return err
 }
 
-func (k *Keyring) cachedAEAD(ref Ref) (cipher.AEAD, bool, error) {
+// withCached runs fn with cached version ref; ok is false when it is not cached
+// (or has served its uses).
+func (k *Keyring) withCached(ref Ref, fn func(zk []byte) error) (ok bool, err error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.closed {
-		return nil, false, ErrClosed
+		return false, ErrClosed
 	}
 	s, ok := k.cache[ref]
 	if !ok || k.usedUp(ref) {
-		return nil, false, nil
+		return false, nil
 	}
-	a, err := k.newAEAD(s)
-	return a, true, err
-}
-
-func (k *Keyring) newAEAD(s *Secret) (cipher.AEAD, error) {
-	a, err := chacha20poly1305.NewX(s.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("keys: zone key: %w", err)
-	}
-	return a, nil
+	return true, fn(s.Bytes())
 }
 
 // load reads and unwraps zone-key version ref; the caller holds wmu.

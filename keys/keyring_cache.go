@@ -89,7 +89,7 @@ func (k *Keyring) Preload(ctx context.Context) error {
 		return fmt.Errorf("preload zone keys: %w", err)
 	}
 	for _, ref := range refs {
-		if _, err := k.aead(ctx, ref); err != nil {
+		if err := k.withZoneKey(ctx, ref, func([]byte) error { return nil }); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -48,7 +49,7 @@ func mustRoll(t *testing.T, k *keys.Keyring, name string) keys.Metadata {
 
 func generate(t *testing.T, k *keys.Keyring, name string, binding []byte) (*keys.Secret, keys.EDEK) {
 	t.Helper()
-	dek, e, err := k.GenerateEDEK(ctx, name, binding)
+	dek, e, err := k.GenerateEDEK(ctx, name, keys.WrapAEAD, binding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestMissingKey(t *testing.T) {
 	_, err = k.Metadata(ctx, "none")
 	wantErr(t, err, keys.ErrKeyNotFound)
 	wantErr(t, k.DeleteKey(ctx, "none"), keys.ErrKeyNotFound)
-	_, _, err = k.GenerateEDEK(ctx, "none", nil)
+	_, _, err = k.GenerateEDEK(ctx, "none", keys.WrapAEAD, nil)
 	wantErr(t, err, keys.ErrKeyNotFound)
 	_, err = k.PruneKey(ctx, "none", 1)
 	wantErr(t, err, keys.ErrKeyNotFound)
@@ -120,32 +121,46 @@ func TestRollThenDecryptBothVersions(t *testing.T) {
 }
 
 func TestEDEKMovedOrRelabelled(t *testing.T) {
+	for _, w := range []keys.Wrap{keys.WrapAEAD, keys.WrapKW} {
+		t.Run(fmt.Sprint("wrap ", w), func(t *testing.T) { testEDEKMovedOrRelabelled(t, w) })
+	}
+}
+
+func testEDEKMovedOrRelabelled(t *testing.T, w keys.Wrap) {
 	k := newEnv().keyring(t)
 	mustCreate(t, k, "logs")
 	mustRoll(t, k, "logs")
 	mustCreate(t, k, "other")
-	_, e := generate(t, k, "logs", []byte("file-A"))
-	_, err := k.DecryptEDEK(ctx, e, []byte("file-B"))
+	dek, e, err := k.GenerateEDEK(ctx, "logs", w, []byte("file-A"))
+	if err != nil || e.Wrap != w || len(e.Wrapped) != w.Len() {
+		t.Fatalf("GenerateEDEK = %+v, %v", e, err)
+	}
+	wantDEK(t, k, e, []byte("file-A"), dek)
+	_, err = k.DecryptEDEK(ctx, e, []byte("file-B"))
 	wantErr(t, err, keys.ErrAuth)
 
-	relabelled := keys.EDEK{Key: keys.Ref{Name: "logs", Version: 1}, Wrapped: e.Wrapped}
+	relabelled := keys.EDEK{Key: keys.Ref{Name: "logs", Version: 1}, Wrap: w, Wrapped: e.Wrapped}
 	_, err = k.DecryptEDEK(ctx, relabelled, []byte("file-A"))
 	wantErr(t, err, keys.ErrAuth)
 
-	renamed := keys.EDEK{Key: keys.Ref{Name: "other", Version: 1}, Wrapped: e.Wrapped}
+	renamed := keys.EDEK{Key: keys.Ref{Name: "other", Version: 1}, Wrap: w, Wrapped: e.Wrapped}
 	_, err = k.DecryptEDEK(ctx, renamed, []byte("file-A"))
 	wantErr(t, err, keys.ErrAuth)
 
-	flipped := keys.EDEK{Key: e.Key, Wrapped: bytes.Clone(e.Wrapped)}
-	flipped.Wrapped[40] ^= 1
+	flipped := keys.EDEK{Key: e.Key, Wrap: w, Wrapped: bytes.Clone(e.Wrapped)}
+	flipped.Wrapped[30] ^= 1
 	_, err = k.DecryptEDEK(ctx, flipped, []byte("file-A"))
 	wantErr(t, err, keys.ErrAuth)
 
-	_, err = k.DecryptEDEK(ctx, keys.EDEK{Key: e.Key, Wrapped: e.Wrapped[:10]}, []byte("file-A"))
+	_, err = k.DecryptEDEK(ctx, keys.EDEK{Key: e.Key, Wrap: w, Wrapped: e.Wrapped[:10]}, []byte("file-A"))
 	wantErr(t, err, keys.ErrAuth)
 
-	_, err = k.DecryptEDEK(ctx, keys.EDEK{Key: keys.Ref{Name: "logs", Version: 9}, Wrapped: e.Wrapped}, nil)
+	_, err = k.DecryptEDEK(ctx, keys.EDEK{Key: keys.Ref{Name: "logs", Version: 9}, Wrap: w, Wrapped: e.Wrapped}, nil)
 	wantErr(t, err, keys.ErrVersionNotFound)
+
+	other := keys.WrapAEAD + keys.WrapKW - w // read as the other wrap
+	_, err = k.DecryptEDEK(ctx, keys.EDEK{Key: e.Key, Wrap: other, Wrapped: e.Wrapped}, []byte("file-A"))
+	wantErr(t, err, keys.ErrAuth)
 }
 
 func TestOtherVolumeRejected(t *testing.T) {
@@ -204,7 +219,10 @@ func TestReencryptEDEKs(t *testing.T) {
 			mustRoll(t, k, "logs")
 		}
 		bind := []byte{byte(i)}
-		dek, edek := generate(t, k, "logs", bind)
+		dek, edek, err := k.GenerateEDEK(ctx, "logs", keys.Wrap(i%2), bind) // both wraps
+		if err != nil {
+			t.Fatal(err)
+		}
 		items, deks = append(items, keys.Rewrap{EDEK: edek, Binding: bind}), append(deks, dek)
 	}
 	mustRoll(t, k, "logs")
@@ -217,8 +235,8 @@ func TestReencryptEDEKs(t *testing.T) {
 	}
 	cold := e.keyring(t)
 	for i, edek := range out {
-		if edek.Key.Version != 3 {
-			t.Fatalf("item %d re-encrypted to %s", i, edek.Key)
+		if edek.Key.Version != 3 || edek.Wrap != items[i].EDEK.Wrap {
+			t.Fatalf("item %d re-encrypted to %s, wrap %d", i, edek.Key, edek.Wrap)
 		}
 		wantDEK(t, cold, edek, items[i].Binding, deks[i])
 	}
@@ -329,7 +347,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			bind := []byte{byte(i)}
 			for range 20 {
-				dek, edek, err := cold.GenerateEDEK(ctx, "logs", bind)
+				dek, edek, err := cold.GenerateEDEK(ctx, "logs", keys.WrapAEAD, bind)
 				if err != nil {
 					t.Error(err)
 					return

@@ -25,30 +25,49 @@ var vf = keystest.F
 
 var seq = keystest.Seq
 
-// edekVectors returns the EDEK vector files: one good EDEK and the ways it must fail.
+// wrapNames names the Wrap of an EDEK vector.
+var wrapNames = map[keys.Wrap]string{keys.WrapAEAD: "aead", keys.WrapKW: "kw"}
+
+// edekVectors returns the EDEK vector files of both wraps (WrapKW's names start
+// with "edek-kw-"): one good EDEK and the ways it must fail.
 func edekVectors() map[string][]field {
+	out := map[string][]field{}
+	for w, prefix := range map[keys.Wrap]string{keys.WrapAEAD: "edek-", keys.WrapKW: "edek-kw-"} {
+		for name, f := range edekWrapVectors(w) {
+			out[prefix+name] = f
+		}
+	}
+	return out
+}
+
+func edekWrapVectors(w keys.Wrap) map[string][]field {
 	zk, dek, nonce := seq(0x00, 32), seq(0x40, 32), seq(0x80, 24)
 	ref := keys.Ref{Name: "logs", Version: 2}
 	binding := []byte("file-A header")
-	ok := keys.SealEDEK(zk, volID, ref, binding, dek, nonce)
+	ok := keys.SealEDEK(zk, w, volID, ref, binding, dek, nonce)
 	flipped := bytes.Clone(ok.Wrapped)
 	flipped[30] ^= 0x04
 	v := func(expect, vol, key string, bind, wrapped []byte) []field {
-		f := []field{vf("kind", "edek"), vf("expect", expect), vf("volume_id", vol), vf("key", key),
+		f := []field{vf("kind", "edek"), vf("expect", expect), vf("wrap", wrapNames[w]), vf("volume_id", vol), vf("key", key),
 			vf("zone_key", zk), vf("binding", bind)}
 		if expect == "ok" {
-			f = append(f, vf("dek", dek), vf("aad", keys.EDEKAAD(vol, ref, bind)))
+			c := keys.EDEKContext(w, vol, ref, bind)
+			f = append(f, vf("dek", dek), vf("context", c))
+			if w == keys.WrapKW {
+				kek, _ := keys.KEK(zk, c)
+				f = append(f, vf("kek", kek))
+			}
 		}
 		return append(f, vf("wrapped", wrapped))
 	}
 	return map[string][]field{
-		"edek-ok":           v("ok", volID, "logs@2", binding, ok.Wrapped),
-		"edek-moved":        v("auth", volID, "logs@2", []byte("file-B header"), ok.Wrapped),
-		"edek-relabelled":   v("auth", volID, "logs@1", binding, ok.Wrapped),
-		"edek-renamed":      v("auth", volID, "logs2@2", binding, ok.Wrapped),
-		"edek-other-volume": v("auth", "ffffffffffffffffffffffffffffffff", "logs@2", binding, ok.Wrapped),
-		"edek-flipped-bit":  v("auth", volID, "logs@2", binding, flipped),
-		"edek-truncated":    v("auth", volID, "logs@2", binding, ok.Wrapped[:keys.WrappedLen-1]),
+		"ok":           v("ok", volID, "logs@2", binding, ok.Wrapped),
+		"moved":        v("auth", volID, "logs@2", []byte("file-B header"), ok.Wrapped),
+		"relabelled":   v("auth", volID, "logs@1", binding, ok.Wrapped),
+		"renamed":      v("auth", volID, "logs2@2", binding, ok.Wrapped),
+		"other-volume": v("auth", "ffffffffffffffffffffffffffffffff", "logs@2", binding, ok.Wrapped),
+		"flipped-bit":  v("auth", volID, "logs@2", binding, flipped),
+		"truncated":    v("auth", volID, "logs@2", binding, ok.Wrapped[:w.Len()-1]),
 	}
 }
 
@@ -117,18 +136,28 @@ func checkEDEKVector(t *testing.T, v *keystest.Vector) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := keys.WrapAEAD
+	if v.Get(t, "wrap") == wrapNames[keys.WrapKW] {
+		w = keys.WrapKW
+	}
 	zk, bind, vol := v.Hex(t, "zone_key"), v.Hex(t, "binding"), v.Get(t, "volume_id")
-	e := keys.EDEK{Key: ref, Wrapped: v.Hex(t, "wrapped")}
+	e := keys.EDEK{Key: ref, Wrap: w, Wrapped: v.Hex(t, "wrapped")}
 	dek, err := keys.OpenEDEK(zk, vol, e, bind)
 	switch expect := v.Get(t, "expect"); expect {
 	case "ok":
 		if err != nil || !bytes.Equal(dek.Bytes(), v.Hex(t, "dek")) {
 			t.Fatalf("decode: %v", err)
 		}
-		if aad := keys.EDEKAAD(vol, ref, bind); !bytes.Equal(aad, v.Hex(t, "aad")) {
-			t.Fatalf("aad = %x", aad)
+		if c := keys.EDEKContext(w, vol, ref, bind); !bytes.Equal(c, v.Hex(t, "context")) {
+			t.Fatalf("context = %x", c)
 		}
-		again := keys.SealEDEK(zk, vol, ref, bind, v.Hex(t, "dek"), e.Wrapped[:keys.NonceLen])
+		var nonce []byte
+		if w == keys.WrapAEAD {
+			nonce = e.Wrapped[:keys.NonceLen]
+		} else if kek, err := keys.KEK(zk, v.Hex(t, "context")); err != nil || !bytes.Equal(kek, v.Hex(t, "kek")) {
+			t.Fatalf("kek = %x, %v", kek, err)
+		}
+		again := keys.SealEDEK(zk, w, vol, ref, bind, v.Hex(t, "dek"), nonce)
 		if !bytes.Equal(again.Wrapped, e.Wrapped) {
 			t.Fatalf("encode = %x", again.Wrapped)
 		}

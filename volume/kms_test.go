@@ -81,7 +81,7 @@ func TestKMSInitOpen(t *testing.T) {
 			if n := f.srv.Calls("Encrypt"); n != 1 {
 				t.Errorf("CreateKey made %d Encrypt calls, want 1", n)
 			}
-			_, e, err := v.Keyring.GenerateEDEK(ctx, "logs", []byte("f"))
+			_, e, err := v.Keyring.GenerateEDEK(ctx, "logs", keys.WrapAEAD, []byte("f"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestKMSInitOpen(t *testing.T) {
 			v = f.open(t, dir)
 			f.srv.ResetCalls()
 			for range 1000 {
-				if _, _, err := v.Keyring.GenerateEDEK(ctx, "logs", []byte("g")); err != nil {
+				if _, _, err := v.Keyring.GenerateEDEK(ctx, "logs", keys.WrapAEAD, []byte("g")); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -134,7 +134,7 @@ func edeks(t *testing.T, v *volume.Volume) map[*keys.EDEK][]byte {
 		} else {
 			v.Keyring.RollKey(ctx, "logs")
 		}
-		dek, e, err := v.Keyring.GenerateEDEK(ctx, "logs", []byte{byte(i)})
+		dek, e, err := v.Keyring.GenerateEDEK(ctx, "logs", keys.WrapAEAD, []byte{byte(i)})
 		if err != nil {
 			t.Fatal(err)
 		}

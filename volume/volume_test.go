@@ -71,7 +71,7 @@ func TestInitOpen(t *testing.T) {
 	if _, err := v.Keyring.CreateKey(ctx, "logs"); err != nil {
 		t.Fatal(err)
 	}
-	_, e, err := v.Keyring.GenerateEDEK(ctx, "logs", []byte("f"))
+	_, e, err := v.Keyring.GenerateEDEK(ctx, "logs", keys.WrapAEAD, []byte("f"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,9 @@ package zone
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
 	"github.com/ezfs/ezfs/keys"
 )
@@ -109,11 +112,35 @@ func (d *Decoder) KeyName(field string) string {
 	return s
 }
 
-// Version reads the format version byte and fails with ErrFormatVersion unless it is want.
-func (d *Decoder) Version(want uint8) {
-	if v := d.U8("format version"); d.err == nil && v != want {
-		d.Fail("format version", fmt.Errorf("%w %d (this ezfs reads %d)", ErrFormatVersion, v, want))
+// Version reads the format version byte, fails with ErrFormatVersion unless it is one of
+// want, and returns it.
+func (d *Decoder) Version(want ...uint8) uint8 {
+	v := d.U8("format version")
+	if d.err == nil && !slices.Contains(want, v) {
+		d.Fail("format version", fmt.Errorf("%w %d (this ezfs reads %s)", ErrFormatVersion, v, strings.Trim(fmt.Sprint(want), "[]")))
 	}
+	return v
+}
+
+// Uvarint reads an unsigned LEB128 varint (encoding/binary's Uvarint) of at most 32 bits in
+// its one shortest encoding; a longer form of the same number is refused.
+func (d *Decoder) Uvarint(field string) uint32 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	switch {
+	case n == 0:
+		d.Fail(field, ErrTruncated)
+	case n < 0 || v > math.MaxUint32:
+		d.Fail(field, errVarint)
+	case n != len(binary.AppendUvarint(nil, v)):
+		d.Fail(field, errVarint)
+	default:
+		d.b = d.b[n:]
+		return uint32(v)
+	}
+	return 0
 }
 
 // Finish returns the first failure, or a failure of field "end" with ErrTrailing for bytes

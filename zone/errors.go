@@ -30,6 +30,7 @@ var (
 	errSuite  = errors.New("unknown cipher suite")
 	errKeyVer = errors.New("key version 0 does not exist")
 	errEDEK   = errors.New("empty wrapped key")
+	errVarint = errors.New("not the shortest varint of a 32-bit number")
 	errPath   = errors.New("not a clean backing-relative path")
 )
 

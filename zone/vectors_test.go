@@ -50,8 +50,10 @@ func seqBytes(start byte, n int) []byte {
 
 var (
 	vecMarker = Marker{ID: seqID(0x10), Key: "securelakekey"}
-	vecMeta   = FileMeta{Suite: chunk.AES256GCM, ChunkSize: 4096, FileID: seqID(0x40),
+	vecMeta   = FileMeta{Format: FileFormat1, Suite: chunk.AES256GCM, ChunkSize: 4096, FileID: seqID(0x40),
 		EDEK: keys.EDEK{Key: keys.Ref{Name: "securelakekey", Version: 2}, Wrapped: seqBytes(0x80, 72)}}
+	vecMeta2 = FileMeta{Format: FileFormat2, Suite: chunk.AES256GCM, ChunkSize: 4096,
+		EDEK: keys.EDEK{Key: keys.Ref{Name: "securelakekey", Version: 2}, Wrap: keys.WrapKW, Wrapped: seqBytes(0x80, keys.KWLen)}}
 	vecRecord = Record{ID: seqID(0x10), Key: "securelakekey", Path: "data/securelake",
 		Created: time.Date(2025, 3, 1, 12, 0, 0, 5, time.UTC)}
 )
@@ -72,6 +74,8 @@ func vectorTable() []vector {
 	xmeta := vecMeta
 	xmeta.Suite, xmeta.ChunkSize = chunk.XChaCha20Poly1305, 65536
 	xmeta.EDEK.Key = keys.Ref{Name: "logs.2025-a_b", Version: 1}
+	meta2big := vecMeta2 // a 2-byte varint version, 1 MiB chunks, the longest name
+	meta2big.ChunkSize, meta2big.EDEK.Key = 1<<20, keys.Ref{Name: strings.Repeat("k", 64), Version: 300}
 	root := vecRecord
 	root.Path, root.Created = ".", time.Unix(0, 0).UTC()
 	return []vector{
@@ -94,6 +98,22 @@ func vectorTable() []vector {
 		{name: "file-binding-only", kind: "file", meta: vecMeta, mutate: func(b []byte) []byte { return b[:BindingLen] }, expect: "truncated", field: "key name length"},
 		{name: "file-empty", kind: "file", meta: vecMeta, mutate: func(b []byte) []byte { return b[:0] }, expect: "truncated", field: "format version"},
 		{name: "file-trailing", kind: "file", meta: vecMeta, mutate: appendZero, expect: "trailing", field: "end"},
+		{name: "file2-ok-aes", kind: "file", meta: vecMeta2, expect: "ok"},
+		{name: "file2-ok-xchacha", kind: "file", meta: func() FileMeta { m := vecMeta2; m.Suite = chunk.XChaCha20Poly1305; return m }(), expect: "ok"},
+		{name: "file2-ok-version-300-1m", kind: "file", meta: meta2big, expect: "ok"},
+		{name: "file2-version-3", kind: "file", meta: vecMeta2, mutate: setByte(0, 3), expect: "version", field: "format version"},
+		{name: "file2-unknown-suite", kind: "file", meta: vecMeta2, mutate: setByte(1, 0), expect: "invalid", field: "suite"},
+		{name: "file2-chunk-shift-11", kind: "file", meta: vecMeta2, mutate: setByte(2, 11), expect: "invalid", field: "chunk size"},
+		{name: "file2-chunk-shift-21", kind: "file", meta: vecMeta2, mutate: setByte(2, 21), expect: "invalid", field: "chunk size"},
+		{name: "file2-chunk-shift-255", kind: "file", meta: vecMeta2, mutate: setByte(2, 255), expect: "invalid", field: "chunk size"},
+		{name: "file2-key-version-0", kind: "file", meta: vecMeta2, mutate: setByte(3, 0), expect: "invalid", field: "key version"},
+		{name: "file2-version-not-shortest", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return append(append(b[:3:3], 0x82, 0x00), b[4:]...) }, expect: "invalid", field: "key version"},
+		{name: "file2-version-over-32-bits", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return append(append(b[:3:3], 0x80, 0x80, 0x80, 0x80, 0x10), b[4:]...) }, expect: "invalid", field: "key version"},
+		{name: "file2-version-cut", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return append(b[:3], 0x80) }, expect: "truncated", field: "key version"},
+		{name: "file2-cut-edek", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return b[:4+keys.KWLen-1] }, expect: "truncated", field: "wrapped EDEK"},
+		{name: "file2-no-name", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return b[:4+keys.KWLen] }, expect: "invalid", field: "key name"},
+		{name: "file2-bad-name", kind: "file", meta: vecMeta2, mutate: func(b []byte) []byte { return append(b, '/') }, expect: "invalid", field: "key name"},
+		{name: "file2-name-too-long", kind: "file", meta: meta2big, mutate: func(b []byte) []byte { return append(b, 'k') }, expect: "invalid", field: "key name"},
 		{name: "record-ok", kind: "record", rec: vecRecord, expect: "ok"},
 		{name: "record-ok-root", kind: "record", rec: root, expect: "ok"},
 		{name: "record-dotdot", kind: "record", rec: vecRecord, mutate: func(b []byte) []byte { copy(b[17:], "../"); return b }, expect: "invalid", field: "path"},
@@ -110,9 +130,12 @@ func (v vector) encode() ([]byte, []string) {
 			"zone id: " + hex.EncodeToString(v.marker.ID[:]), "key: " + v.marker.Key}
 	case "file":
 		m := v.meta
-		return m.Encode(), []string{"suite: " + m.Suite.String(), fmt.Sprintf("chunk size: %d", m.ChunkSize),
-			"file id: " + hex.EncodeToString(m.FileID[:]), "key: " + m.EDEK.Key.String(),
-			"wrapped: " + hex.EncodeToString(m.EDEK.Wrapped), "binding: " + hex.EncodeToString(m.Binding())}
+		lines := []string{fmt.Sprintf("format: %d", m.Format), "suite: " + m.Suite.String(), fmt.Sprintf("chunk size: %d", m.ChunkSize)}
+		if m.Format == FileFormat1 {
+			lines = append(lines, "file id: "+hex.EncodeToString(m.FileID[:]))
+		}
+		return m.Encode(), append(lines, "key: "+m.EDEK.Key.String(),
+			"wrapped: "+hex.EncodeToString(m.EDEK.Wrapped), "binding: "+hex.EncodeToString(m.Binding()))
 	case "record":
 		r := v.rec
 		b, err := encodeRecord(r)

@@ -3,6 +3,7 @@ package zone
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
@@ -16,17 +17,26 @@ import (
 // fakeKeyring records the binding it was given and "wraps" by prefixing it.
 type fakeKeyring struct{ binding []byte }
 
-func (k *fakeKeyring) GenerateEDEK(_ context.Context, name string, binding []byte) (*keys.Secret, keys.EDEK, error) {
+func (k *fakeKeyring) GenerateEDEK(_ context.Context, name string, w keys.Wrap, binding []byte) (*keys.Secret, keys.EDEK, error) {
 	if name != "logs" {
 		return nil, keys.EDEK{}, keys.ErrKeyNotFound
 	}
 	k.binding = bytes.Clone(binding)
 	dek := bytes.Repeat([]byte{7}, 32)
-	e := keys.EDEK{Key: keys.Ref{Name: name, Version: 3}, Wrapped: append(bytes.Clone(binding), dek...)}
+	e := keys.EDEK{Key: keys.Ref{Name: name, Version: 3}, Wrap: w, Wrapped: append(bytes.Clone(binding), dek...)}
+	if w == keys.WrapKW { // the real length, so that the xattr round-trips
+		e.Wrapped = append(dek, 0, 0, 0, 0, 0, 0, 0, 0)
+	}
 	return keys.NewSecret(bytes.Clone(dek)), e, nil
 }
 
 func (k *fakeKeyring) DecryptEDEK(_ context.Context, e keys.EDEK, binding []byte) (*keys.Secret, error) {
+	if e.Wrap == keys.WrapKW {
+		if !bytes.Equal(binding, k.binding) {
+			return nil, keys.ErrAuth
+		}
+		return keys.NewSecret(bytes.Clone(e.Wrapped[:32])), nil
+	}
 	if !bytes.HasPrefix(e.Wrapped, binding) {
 		return nil, keys.ErrAuth
 	}
@@ -34,41 +44,61 @@ func (k *fakeKeyring) DecryptEDEK(_ context.Context, e keys.EDEK, binding []byte
 }
 
 func TestNewFileMeta(t *testing.T) {
+	for suite, format := range map[chunk.Suite]uint8{chunk.XChaCha20Poly1305: FileFormat1, chunk.AES256GCM: FileFormat2} {
+		t.Run(suite.String(), func(t *testing.T) { testNewFileMeta(t, suite, format) })
+	}
+}
+
+func testNewFileMeta(t *testing.T, suite chunk.Suite, format uint8) {
 	ctx := context.Background()
 	kr := &fakeKeyring{}
-	m, dek, err := NewFileMeta(ctx, kr, "logs", chunk.XChaCha20Poly1305, 16384)
+	m, dek, err := NewFileMeta(ctx, kr, "logs", suite, 16384)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(kr.binding, m.Binding()) || m.EDEK.Key.String() != "logs@3" {
-		t.Fatalf("keyring got binding %x, meta has %x, key %v", kr.binding, m.Binding(), m.EDEK.Key)
+	if m.Format != format || m.EDEK.Wrap != m.wrap() || !bytes.Equal(kr.binding, m.Binding()) || m.EDEK.Key.String() != "logs@3" {
+		t.Fatalf("format %d, wrap %d; keyring got binding %x, meta has %x, key %v", m.Format, m.EDEK.Wrap, kr.binding, m.Binding(), m.EDEK.Key)
 	}
 	parsed, err := ParseFileMeta(m.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if parsed.Format != format || parsed.EDEK.Wrap != m.EDEK.Wrap || parsed.ChunkSize != 16384 {
+		t.Fatalf("parsed %+v from %+v", parsed, m)
+	}
 	got, err := parsed.DEK(ctx, kr)
 	if err != nil || !bytes.Equal(got.Bytes(), dek.Bytes()) {
 		t.Fatalf("DEK after round trip: %v", err)
 	}
-	other, _, _ := NewFileMeta(ctx, kr, "logs", chunk.XChaCha20Poly1305, 16384)
-	if other.FileID == m.FileID {
-		t.Fatal("two files got the same id")
+	id, err := parsed.ContentID(got.Bytes())
+	if err != nil || id == ([IDLen]byte{}) {
+		t.Fatalf("content id %x, %v", id, err)
+	}
+	other, odek, _ := NewFileMeta(ctx, kr, "logs", suite, 16384)
+	odek.Bytes()[0] ^= 1 // the fake keyring's DEKs are all equal; real ones are random
+	if oid, _ := other.ContentID(odek.Bytes()); oid == id {
+		t.Fatal("two files got the same content id")
 	}
 }
 
+// A relabelled header fails to unwrap in both formats. An EDEK moved from another file fails
+// to unwrap in format 1 (the file id is bound); in format 2 it unwraps to the other file's
+// DEK, under which this file's chunks fail (zone/chunk and integration tamper tests).
 func TestFileMetaBindingDetectsMove(t *testing.T) {
 	ctx := context.Background()
 	kr := &fakeKeyring{}
-	a, _, _ := NewFileMeta(ctx, kr, "logs", chunk.AES256GCM, 4096)
-	b, _, _ := NewFileMeta(ctx, kr, "logs", chunk.AES256GCM, 4096)
+	a, _, _ := NewFileMeta(ctx, kr, "logs", chunk.XChaCha20Poly1305, 4096)
+	b, _, _ := NewFileMeta(ctx, kr, "logs", chunk.XChaCha20Poly1305, 4096)
 	b.EDEK = a.EDEK // an EDEK taken from another file
 	if _, err := b.DEK(ctx, kr); !errors.Is(err, keys.ErrAuth) {
 		t.Fatalf("moved EDEK: got %v, want keys.ErrAuth", err)
 	}
-	a.ChunkSize = 8192 // a relabelled header
-	if _, err := a.DEK(ctx, kr); !errors.Is(err, keys.ErrAuth) {
-		t.Fatalf("changed chunk size: got %v, want keys.ErrAuth", err)
+	for _, suite := range []chunk.Suite{chunk.XChaCha20Poly1305, chunk.AES256GCM} {
+		m, _, _ := NewFileMeta(ctx, kr, "logs", suite, 4096)
+		m.ChunkSize = 8192 // a relabelled header
+		if _, err := m.DEK(ctx, kr); !errors.Is(err, keys.ErrAuth) {
+			t.Fatalf("%s: changed chunk size: got %v, want keys.ErrAuth", suite, err)
+		}
 	}
 }
 
@@ -177,5 +207,18 @@ func TestZonesMalformed(t *testing.T) {
 	tx = mapTx{recordKey(seqID(1)): []byte{1, 0}}
 	if _, err := Zones(tx); !errors.As(err, &pe) || pe.Field != "key name" {
 		t.Fatalf("got %v, want *ParseError on key name", err)
+	}
+}
+
+// The worked example of FORMAT.md "File metadata, format 2": the file id of DEK 40 41 … 5f.
+func TestContentIDVector(t *testing.T) {
+	m := vecMeta2
+	id, err := m.ContentID(seqBytes(0x40, 32))
+	if err != nil || hex.EncodeToString(id[:]) != "e5030cf4fbeb9046df55621edd57b203" {
+		t.Fatalf("content id %x, %v", id, err)
+	}
+	v1 := vecMeta
+	if id, _ := v1.ContentID(seqBytes(0x40, 32)); id != v1.FileID {
+		t.Fatalf("format 1 content id %x, want the stored file id", id)
 	}
 }

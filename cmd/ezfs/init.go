@@ -80,7 +80,7 @@ func runInit(ctx context.Context, g *globals, o initOptions, args []string) erro
 		return explainInit(backing, explainKMS(err))
 	}
 	g.printf("created ezfs volume in %s (volume id %s, cipher %s, chunk size %d)\n", backing, cfg.VolumeID, cfg.Cipher, cfg.ChunkSize)
-	if fits, err := zone.XattrFitsInInode(filepath.Join(backing, volume.Dir)); err == nil && !fits {
+	if fits, err := zone.XattrFitsInInode(filepath.Join(backing, volume.Dir), zone.MetaLen(cfg.Cipher, shortKeyName)); err == nil && !fits {
 		g.printf("note: %s (README \"Performance notes\")\n", xattrNote)
 	}
 	g.printf("next: ezfs key create NAME --backing %s\n", shellQuote(backing))
@@ -91,6 +91,10 @@ func runInit(ctx context.Context, g *globals, o initOptions, args []string) erro
 const xattrNote = "this file system keeps each zone file's xattr in a block of its own, " +
 	"one more disk read per file when listing or removing many small zone files cold; " +
 	"ext4 made with -I 512, or XFS, keeps it in the inode"
+
+// shortKeyName stands for the key names that keep a file's xattr inside a 256-byte ext4
+// inode under the AES-256-GCM suite (16 bytes; FORMAT.md "File metadata").
+var shortKeyName = strings.Repeat("k", 16)
 
 // volumeOptions parses --cipher and --chunk-size; bad values are usage errors.
 func (o initOptions) volumeOptions() (volume.InitOptions, error) {

@@ -30,7 +30,7 @@ func TestRollCrashReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	bind := []byte("file")
-	dek1, e1, err := k.GenerateEDEK(ctx, "logs", bind)
+	dek1, e1, err := k.GenerateEDEK(ctx, "logs", keys.WrapAEAD, bind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestRollCrashReopen(t *testing.T) {
 	if m, err := k.RollKey(ctx, "logs"); err != nil || m.CurrentVersion != 2 {
 		t.Fatalf("retry: %+v, %v", m, err)
 	}
-	dek2, e2, err := k.GenerateEDEK(ctx, "logs", bind)
+	dek2, e2, err := k.GenerateEDEK(ctx, "logs", keys.WrapAEAD, bind)
 	if err != nil || e2.Key.Version != 2 {
 		t.Fatalf("GenerateEDEK after retry: %s, %v", e2.Key, err)
 	}
