@@ -37,8 +37,8 @@ func TestFormatV1Samples(t *testing.T) {
 			for file, want := range map[string]float64{"one.txt": 1, "v2.txt": 2} {
 				var info map[string]any
 				out := run(t, 0, "file", "info", filepath.Join(v.mnt, "secure", file), "--json")
-				if err := json.Unmarshal([]byte(out), &info); err != nil || info["key_version"] != want {
-					t.Errorf("file info %s: %s (%v); want key_version %v", file, out, err, want)
+				if err := json.Unmarshal([]byte(out), &info); err != nil || info["key_version"] != want || info["format"] != 1.0 {
+					t.Errorf("file info %s: %s (%v); want key_version %v, format 1", file, out, err, want)
 				}
 			}
 		})

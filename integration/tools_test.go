@@ -86,7 +86,8 @@ func TestTools(t *testing.T) {
 	t.Run("file-info", func(t *testing.T) {
 		var info map[string]any
 		json.Unmarshal([]byte(run(t, 0, "file", "info", "--json", filepath.Join(z, "a"))), &info)
-		if info["encrypted"] != true || info["key"] != "k" || info["key_version"] != 1.0 || info["zone"] != z {
+		format := map[any]float64{"aes-256-gcm": 2, "xchacha20-poly1305": 1}[info["cipher"]] // FORMAT.md "File metadata"
+		if info["encrypted"] != true || info["key"] != "k" || info["key_version"] != 1.0 || info["zone"] != z || info["format"] != format {
 			t.Errorf("file info: %v", info)
 		}
 		out := run(t, 0, "file", "info", "--json", filepath.Join(plain, "rand"))

@@ -6,10 +6,12 @@
 //
 // A volume has one main key (the passphrase/key-file provider in keys/local, or
 // a KMS key). The main key wraps zone-key versions ("logs@1", "logs@2", ...),
-// each 256 bits of local randomness. A zone-key version wraps per-file DEKs with
-// XChaCha20-Poly1305; the EDEK's additional data binds the volume, the key
-// name and version, and caller-supplied per-file bytes, so an EDEK moved to
-// another file or relabelled to another version fails with [ErrAuth].
+// each 256 bits of local randomness. A zone-key version wraps per-file DEKs in
+// one of two ways ([Wrap]): XChaCha20-Poly1305 with a random nonce ([WrapAEAD],
+// 72 bytes), or the AES key wrap of RFC 3394 under a key derived for the
+// context ([WrapKW], 40 bytes, for compact xattrs). Either binds the volume,
+// the key name and version, and caller-supplied per-file bytes, so an EDEK
+// moved to another binding or relabelled to another version fails with [ErrAuth].
 //
 // # Key material
 //

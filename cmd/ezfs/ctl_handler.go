@@ -243,6 +243,7 @@ type fileInfo struct {
 	KeyVersion uint32          `json:"key_version,omitempty"`
 	Cipher     string          `json:"cipher,omitempty"`
 	ChunkSize  int             `json:"chunk_size,omitempty"`
+	Format     uint8           `json:"format,omitempty"` // of the xattr (FORMAT.md "File metadata")
 	Encrypted  bool            `json:"encrypted"`
 	EDEK       json.RawMessage `json:"edek,omitempty"`
 }
@@ -286,7 +287,7 @@ func (h *daemonHandler) fillMeta(info *fileInfo, backing string, showEDEK bool) 
 		return fmt.Errorf("%s: %w", info.Path, err)
 	}
 	info.Key, info.KeyVersion = meta.EDEK.Key.Name, meta.EDEK.Key.Version
-	info.Cipher, info.ChunkSize, info.Encrypted = meta.Suite.String(), meta.ChunkSize, true
+	info.Cipher, info.ChunkSize, info.Format, info.Encrypted = meta.Suite.String(), meta.ChunkSize, meta.Format, true
 	if showEDEK {
 		info.EDEK, _ = json.Marshal(map[string]string{"key": meta.EDEK.Key.String(), "wrapped": hex.EncodeToString(meta.EDEK.Wrapped)})
 	}

@@ -28,10 +28,10 @@ func newFileInfoCmd(g *globals) *cobra.Command {
 		Use:   "info PATH",
 		Short: "Show how a file in a mount is encrypted",
 		Long: `Show how PATH, a file inside an ezfs mount, is stored: for a file in a zone its zone, key
-name and version, cipher suite and chunk size; for a file outside zones that it is not
-encrypted. --show-edek adds the wrapped file key.
+name and version, cipher suite, chunk size and the format of its metadata (FORMAT.md); for a
+file outside zones that it is not encrypted. --show-edek adds the wrapped file key.
 
---json prints {"path","zone","key","key_version","cipher","chunk_size","encrypted"} (and
+--json prints {"path","zone","key","key_version","cipher","chunk_size","format","encrypted"} (and
 "edek" with --show-edek); outside zones {"path":...,"encrypted":false}.
 
 Exit status: 0 shown (encrypted or not), 1 error, 2 usage error.`,
@@ -66,8 +66,8 @@ func printFileInfo(g *globals, i *fileInfo) {
 		g.printf("%s: not encrypted (outside zones)\n", i.Path)
 		return
 	}
-	g.printf("path:        %s\nzone:        %s\nkey:         %s@%d\ncipher:      %s\nchunk size:  %d\n",
-		i.Path, i.Zone, i.Key, i.KeyVersion, i.Cipher, i.ChunkSize)
+	g.printf("path:        %s\nzone:        %s\nkey:         %s@%d\ncipher:      %s\nchunk size:  %d\nformat:      %d\n",
+		i.Path, i.Zone, i.Key, i.KeyVersion, i.Cipher, i.ChunkSize, i.Format)
 	if len(i.EDEK) > 0 {
 		g.printf("edek:        %s\n", string(i.EDEK))
 	}
