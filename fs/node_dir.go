@@ -79,7 +79,7 @@ func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	var fd int
 	err = n.root.withAt(n.rel(), func(dirfd int, name string) (err error) {
 		const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
-		if fd, err = unix.Openat(dirfd, name, flags, 0); err == nil && !z.none {
+		if fd, err = unix.Openat(dirfd, name, flags, 0); err == nil && z.prefetch {
 			if pfd, err := unix.Openat(dirfd, name, flags, 0); err == nil {
 				n.root.prefetch(os.NewFile(uintptr(pfd), name))
 			}

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"os"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -24,9 +25,12 @@ var prefetchSlots = make(chan struct{}, prefetchInFlight)
 // the zone directory open as dir (and closes dir). A listing (ls -l, du,
 // find, rm -r) looks its entries up one at a time right behind, and then
 // finds each backing inode and xattr in the backing file system's caches.
-// On ext4 with 256-byte inodes the xattr sits in a block of its own, one
-// more disk read per file when cold; issued many at a time those reads
-// cost about a third of what they cost one by one (BENCHMARKS.md).
+// Only zones whose xattrs spill out of the inode are prefetched (spills):
+// there the xattr sits in a block of its own, one more disk read per file
+// when cold, and issued many at a time those reads cost about a third of
+// what they cost one by one. Where the xattr is in the inode, the lookup
+// reads it with the inode, and a prefetch only doubles the work of every
+// listing (BENCHMARKS.md).
 func (r *Root) prefetch(dir *os.File) {
 	go func() {
 		defer dir.Close()
@@ -46,4 +50,24 @@ func (r *Root) prefetch(dir *os.File) {
 		}
 		wg.Wait()
 	}()
+}
+
+// spills reports whether the xattrs of new files under zone key name leave
+// the inode on the backing file system (zone.XattrFitsInInode, probed in the
+// volume's own directory once per key name). Without a volume directory to
+// probe in, or when the probe fails, it says yes, and listings prefetch.
+func (r *Root) spills(name string) bool {
+	r.spillMu.Lock()
+	defer r.spillMu.Unlock()
+	if v, ok := r.spill[name]; ok {
+		return v
+	}
+	v := true
+	if r.opts.HiddenName != "" {
+		dir := filepath.Join(r.opts.Backing, r.opts.HiddenName)
+		fits, err := zone.XattrFitsInInode(dir, zone.MetaLen(r.opts.Suite, name))
+		v = err != nil || !fits
+	}
+	r.spill[name] = v
+	return v
 }

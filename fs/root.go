@@ -81,6 +81,9 @@ type Root struct {
 	activity    func() // Options.Activity, or a no-op
 
 	prefetched atomic.Int64 // xattrs read ahead of a listing (prefetch.go)
+
+	spillMu sync.Mutex
+	spill   map[string]bool // by zone key name: its files' xattrs leave the inode (prefetch.go)
 }
 
 // New opens the backing directory and returns the root of the node tree. Close
@@ -95,7 +98,7 @@ func New(o Options) (*Root, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("stat backing directory %s: %w", o.Backing, err)
 	}
-	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev, stopProfile: startProfile()}
+	r := &Root{opts: o, log: o.Log, fd: fd, dev: st.Dev, stopProfile: startProfile(), spill: map[string]bool{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -13,10 +13,11 @@ import (
 
 // zoneRef is the zone a directory belongs to.
 type zoneRef struct {
-	marker zone.Marker
-	dir    *node     // the zone root
-	none   bool      // not in any zone
-	lost   *lostZone // a registered zone whose marker is gone: everything in it is refused
+	marker   zone.Marker
+	dir      *node     // the zone root
+	none     bool      // not in any zone
+	lost     *lostZone // a registered zone whose marker is gone: everything in it is refused
+	prefetch bool      // listings read the files' xattrs ahead (Root.spills)
 }
 
 // lostZone is a registered zone whose backing directory has lost its marker
@@ -67,7 +68,7 @@ func (n *node) findZone() (*zoneRef, error) {
 	case err != nil:
 		return nil, err
 	case m != nil:
-		return &zoneRef{marker: *m, dir: n}, nil
+		return &zoneRef{marker: *m, dir: n, prefetch: n.root.spills(m.Key)}, nil
 	case n.root.lost[rel] != nil:
 		return &zoneRef{dir: n, lost: n.root.lost[rel]}, nil
 	}
