@@ -177,11 +177,9 @@ func ignoreNotExist(err error) error {
 }
 
 // A re-encryption walk re-wraps a file's EDEK in place and key prune removes the old
-// version: an inode the kernel still caches must open with the new EDEK, and an
-// xattr that names another file must be refused.
-// TestReopenAfterRewrap reopens a file whose EDEK was re-wrapped and its old version
-// pruned; then a file given another file's xattr is refused: at open in format 1 (the
-// file id differs), on read in format 2 (the other DEK fails every chunk).
+// version: an inode the kernel still caches must open with the new EDEK. An xattr
+// that names another file must be refused: at open in format 1 (the file id
+// differs), on read in format 2 (the other file's DEK fails every chunk).
 func TestReopenAfterRewrap(t *testing.T) {
 	for _, suite := range []chunk.Suite{chunk.AES256GCM, chunk.XChaCha20Poly1305} {
 		t.Run(suite.String(), func(t *testing.T) { testReopenAfterRewrap(t, suite) })

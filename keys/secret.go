@@ -9,26 +9,39 @@ import (
 )
 
 // Secret owns key bytes. It never prints them: String, Format and LogValue
-// give "secret". Its pages are locked into memory where the OS allows
-// (failure is ignored), and Wipe zeroes the bytes.
+// give "secret". Its bytes are locked into memory where the OS allows (failure
+// is ignored), and Wipe zeroes them. Keys of KeyLen bytes (zone keys, DEKs)
+// live in the key arena (mlock_unix.go), off the garbage-collected heap.
 type Secret struct {
-	mu sync.Mutex
-	b  []byte
+	mu   sync.Mutex
+	b    []byte
+	slot bool // b is a slot of the key arena
 }
 
-// NewSecret takes ownership of b: the caller must not use or keep b.
+// NewSecret takes ownership of b: the caller must not use or keep b. A key of
+// KeyLen bytes is moved into the key arena and b is zeroed.
 func NewSecret(b []byte) *Secret {
+	if slot := arenaSlot(len(b)); slot != nil {
+		copy(slot, b)
+		clear(b)
+		return &Secret{b: slot, slot: true}
+	}
 	lockPages(b)
 	return &Secret{b: b}
 }
 
 // RandomSecret returns n bytes from crypto/rand.
 func RandomSecret(n int) (*Secret, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+	s := &Secret{b: arenaSlot(n)}
+	if s.slot = s.b != nil; !s.slot {
+		s.b = make([]byte, n)
+		lockPages(s.b)
+	}
+	if _, err := io.ReadFull(rand.Reader, s.b); err != nil {
+		s.Wipe()
 		return nil, fmt.Errorf("read random key bytes: %w", err)
 	}
-	return NewSecret(b), nil
+	return s, nil
 }
 
 // Bytes returns the key bytes; they stay owned by s and are zeroed by Wipe.
@@ -50,7 +63,11 @@ func (s *Secret) Wipe() {
 		return
 	}
 	clear(s.b)
-	unlockPages(s.b)
+	if s.slot {
+		freeSlot(s.b)
+	} else {
+		unlockPages(s.b)
+	}
 	s.b = nil
 }
 

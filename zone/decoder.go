@@ -117,7 +117,11 @@ func (d *Decoder) KeyName(field string) string {
 func (d *Decoder) Version(want ...uint8) uint8 {
 	v := d.U8("format version")
 	if d.err == nil && !slices.Contains(want, v) {
-		d.Fail("format version", fmt.Errorf("%w %d (this ezfs reads %s)", ErrFormatVersion, v, strings.Trim(fmt.Sprint(want), "[]")))
+		known := make([]string, len(want))
+		for i, w := range want {
+			known[i] = fmt.Sprint(w)
+		}
+		d.Fail("format version", fmt.Errorf("%w %d (this ezfs reads %s)", ErrFormatVersion, v, strings.Join(known, " and ")))
 	}
 	return v
 }

@@ -115,6 +115,11 @@ func TestParseErrorMessage(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %q, want %q", err, want)
 	}
+	_, err = ParseFileMeta([]byte{3})
+	const want2 = "malformed user.ezfs.file: format version: unsupported format version 3 (this ezfs reads 1 and 2)"
+	if err == nil || err.Error() != want2 {
+		t.Fatalf("got %q, want %q", err, want2)
+	}
 }
 
 // mapTx is an in-memory keys.Tx.
