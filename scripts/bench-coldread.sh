@@ -13,14 +13,12 @@ cd "$(dirname "$0")/.."
 ezfs=${EZFS:-$PWD/bin/ezfs}
 size=${COLD_SIZE:-1G} rounds=${COLD_ROUNDS:-6}
 bench_work "${COLD_DIR:-/var/tmp}" ezfs-coldread "$ezfs"
-mnt=$work/mnt backing=$work/backing
-new_volume "$ezfs" "$backing" "$mnt"
+zone_and_plain "$ezfs"
+mkdir "$backing/raw"
 if [ -n "${COLD_READAHEAD_KB:-}" ]; then
 	dev=$(mountpoint -d "$mnt")
 	echo "$COLD_READAHEAD_KB" >"/sys/class/bdi/$dev/read_ahead_kb"
 fi
-new_zone "$ezfs" "$mnt/zone"
-mkdir "$mnt/plain" "$backing/raw"
 dir_of() { case $1 in raw) echo "$backing/raw" ;; *) echo "$mnt/$1" ;; esac; }
 fio_run() { fio --name=c --directory="$(dir_of "$1")" --filename=fio.dat --size="$size" --ioengine=psync --bs=1M --output-format=json "${@:2}"; }
 for t in zone plain raw; do

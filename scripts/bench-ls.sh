@@ -10,10 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/benchlib.sh"
 declare -A bin=([a]=$1 [b]=$2)
 bench_work "${LS_DIR:-/var/tmp}" ezfs-ls "${bin[a]}"
-mnt=$work/mnt backing=$work/backing
-new_volume "${bin[a]}" "$backing" "$mnt"
-new_zone "${bin[a]}" "$mnt/zone"
-mkdir "$mnt/plain"
+zone_and_plain "${bin[a]}"
 tree=${LS_TREE:-/usr/local/go/src}
 for t in zone plain; do tar -C "$(dirname "$tree")" -cf - "$(basename "$tree")" | tar -C "$mnt/$t" -xf -; done
 "${bin[a]}" unmount "$mnt"

@@ -10,10 +10,7 @@ cd "$(dirname "$0")/.."
 . scripts/benchlib.sh
 ezfs=${1:-$PWD/bin/ezfs}
 bench_work "${META_DIR:-/var/tmp}" ezfs-meta "$ezfs"
-mnt=$work/mnt backing=$work/backing
-new_volume "$ezfs" "$backing" "$mnt"
-new_zone "$ezfs" "$mnt/zone"
-mkdir "$mnt/plain"
+zone_and_plain "$ezfs"
 tree=${META_TREE:-/usr/local/go/src}
 tarball=$work/tree.tar
 tar -C "$(dirname "$tree")" -cf "$tarball" "$(basename "$tree")"

@@ -15,7 +15,7 @@ size=${BENCH_SIZE:-1G}
 runtime=${BENCH_RUNTIME:-15}
 rounds=${BENCH_ROUNDS:-3}
 bench_work "${BENCH_DIR:-/var/tmp}" ezfs-bench "$ezfs"
-mnt=$work/mnt backing=$work/backing mnt2=$work/mnt2 backing2=$work/backing2
+mnt2=$work/mnt2 backing2=$work/backing2
 
 if [ "${BENCH_GO:-1}" = 1 ]; then
 	echo "== Go benchmarks: content cipher and content file (MB/s per suite and chunk size)"
@@ -25,9 +25,8 @@ if [ "${BENCH_GO:-1}" = 1 ]; then
 	go test -run '^$' -bench Walk100k -benchtime 3x ./zone/reencrypt/ | grep -E '^(Benchmark|ok)'
 fi
 
-new_volume "$ezfs" "$backing" "$mnt"
-new_zone "$ezfs" "$mnt/zone"
-mkdir "$mnt/plain" "$backing/raw"
+zone_and_plain "$ezfs"
+mkdir "$backing/raw"
 new_volume "$ezfs" "$backing2" "$mnt2" --passthrough
 mkdir "$mnt2/plain"
 

@@ -29,6 +29,15 @@ new_volume() {
 	"$ezfs" mount "$backing" "$mnt" "$@"
 }
 
+# zone_and_plain EZFS: sets backing and mnt under $work, mounts a fresh volume there, and
+# makes $mnt/zone a zone and $mnt/plain a plain directory.
+zone_and_plain() {
+	mnt=$work/mnt backing=$work/backing
+	new_volume "$1" "$backing" "$mnt"
+	new_zone "$1" "$mnt/zone"
+	mkdir "$mnt/plain"
+}
+
 # new_zone EZFS DIR: makes DIR a zone under key k.
 new_zone() {
 	mkdir "$2"
