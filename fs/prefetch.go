@@ -3,6 +3,7 @@ package fs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -70,4 +71,16 @@ func (r *Root) spills(name string) bool {
 	}
 	r.spill[name] = v
 	return v
+}
+
+// SpillingKeys returns the keys of the volume's zones (Options.Zones) whose files'
+// xattrs leave the inode, so that the mount can say so in its log.
+func (r *Root) SpillingKeys() []string {
+	var out []string
+	for _, z := range r.opts.Zones {
+		if !slices.Contains(out, z.Key) && r.spills(z.Key) {
+			out = append(out, z.Key)
+		}
+	}
+	return out
 }

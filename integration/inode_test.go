@@ -17,7 +17,8 @@ import (
 // xattr stays inside the inode for a key name of up to 16 bytes (no xattr block, so
 // listing and removing zone files costs what it costs outside zones), a longer name
 // spills into a block and still works, init says nothing for a volume whose short names
-// fit, and a re-encryption walk keeps the compact format.
+// fit, a re-encryption walk keeps the compact format, and the mount's log names the key
+// whose files spill.
 func TestXattrInInode(t *testing.T) {
 	needRoot(t)
 	d := t.TempDir()
@@ -78,7 +79,18 @@ func TestXattrInInode(t *testing.T) {
 		t.Errorf("after the walk: format %d, %s; want format 2 at version 2", m.Format, m.EDEK.Key)
 	}
 	v.unmount(t)
-	v.mount(t)
+	logFile := filepath.Join(d, "mount.log")
+	v.mount(t, "--log-file", logFile)
+	log, _ := os.ReadFile(logFile)
+	var note string
+	for line := range strings.SplitSeq(string(log), "\n") {
+		if strings.Contains(line, "block of its own") {
+			note = line
+		}
+	}
+	if !strings.Contains(note, long) || strings.Contains(note, short) {
+		t.Errorf("the mount's log should name only key %s as spilling; it says %q", long, note)
+	}
 	for _, k := range []string{short, long} {
 		if got, err := os.ReadFile(filepath.Join(v.mnt, k, "f")); err != nil || !bytes.Equal(got, data) {
 			t.Errorf("key %s: read back after remount: %v", k, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -39,7 +38,7 @@ func serveVolume(ctx context.Context, g *globals, o mountOptions, mountpoint str
 		return err
 	}
 	g.logger.Info("mounted", "backing", o.vol.backing, "mountpoint", mountpoint)
-	if spill := spillingKeys(m.vol); len(spill) > 0 {
+	if spill := m.root.SpillingKeys(); len(spill) > 0 {
 		g.logger.Info(xattrNote, "backing", o.vol.backing, "keys", spill)
 	}
 	m.walks.resume(ctx, g)
@@ -152,25 +151,4 @@ func zoneMoved(g *globals, v *volume.Volume) func(id [16]byte, rel string) {
 			g.logger.Warn("cannot record the new path of a moved zone", "zone", rel, "err", err)
 		}
 	}
-}
-
-// spillingKeys returns the keys of v's zones whose files' xattrs do not fit in a backing inode.
-func spillingKeys(v *volume.Volume) []string {
-	var zones []zone.Record
-	if v.Store.View(func(tx keys.Tx) (err error) { zones, err = zone.Zones(tx); return err }) != nil {
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, z := range zones {
-		if seen[z.Key] {
-			continue
-		}
-		seen[z.Key] = true
-		fits, err := zone.XattrFitsInInode(filepath.Join(v.Backing, volume.Dir), zone.MetaLen(v.Config.Cipher, z.Key))
-		if err == nil && !fits {
-			out = append(out, z.Key)
-		}
-	}
-	return out
 }
