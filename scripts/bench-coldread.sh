@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench-coldread.sh: cold sequential reads only, many times. Writes one file in a zone, in a
 # non-zone directory of the same mount and on the raw backing directory, then in each round
-# drops all caches before reading each of them (fio, 1 MiB requests) and prints the figures
-# and the zone / non-zone ratio; at the end the median ratio. Needs root, fio and jq.
+# drops all caches before reading each of them (fio, 1 MiB requests) and prints the figures,
+# the CPU time the whole machine spent on each read (user, system and interrupts of every
+# process: fio, the daemon, the kernel's I/O) and the zone / non-zone ratios; at the end the
+# medians. When the CPU-time ratio (non-zone / zone) is close to the throughput ratio, both
+# reads were bound by the cores, not by the disk. Needs root, fio and jq.
 #
 #   COLD_SIZE=1G  COLD_ROUNDS=6  COLD_DIR=/var/tmp (where the volume goes)
 #   COLD_READAHEAD_KB=N  sets the mount's read-ahead after mounting (ezfs sets 4096)
@@ -24,16 +27,20 @@ fio_run() { fio --name=c --directory="$(dir_of "$1")" --filename=fio.dat --size=
 for t in zone plain raw; do
 	fio_run "$t" --rw=write --end_fsync=1 >/dev/null
 done
-ratios=""
+# busy_ms: CPU time the machine has spent so far, in ms (user, nice, system, irq, softirq).
+busy_ms() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8) * 1000 / '"$(getconf CLK_TCK)"' }' /proc/stat; }
+ratios="" cpu_ratios=""
 for r in $(seq "$rounds"); do
-	declare -A mb
+	declare -A mb cpu
 	for t in zone plain raw; do
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
+		before=$(busy_ms)
 		mb[$t]=$(fio_run "$t" --rw=read | jq -r '.jobs[0].read.bw_bytes / 1e6 | floor')
+		cpu[$t]=$(($(busy_ms) - before))
 	done
-	rt=$(ratio "${mb[zone]}" "${mb[plain]}")
-	ratios="$ratios $rt"
-	echo "round $r: MB/s zone ${mb[zone]} non-zone ${mb[plain]} raw ${mb[raw]}; zone / non-zone $rt"
+	rt=$(ratio "${mb[zone]}" "${mb[plain]}") rc=$(ratio "${cpu[plain]}" "${cpu[zone]}")
+	ratios="$ratios $rt" cpu_ratios="$cpu_ratios $rc"
+	echo "round $r: MB/s zone ${mb[zone]} non-zone ${mb[plain]} raw ${mb[raw]}; CPU ms zone ${cpu[zone]} non-zone ${cpu[plain]} raw ${cpu[raw]}; zone / non-zone $rt, CPU non-zone / zone $rc"
 done
-echo "median zone / non-zone $(median "$ratios")"
+echo "median zone / non-zone $(median "$ratios"), CPU time non-zone / zone $(median "$cpu_ratios")"
