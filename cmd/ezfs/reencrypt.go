@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,49 +33,17 @@ unmount or a crash resumes by itself at the next mount.`,
 	return cmd
 }
 
-// walkStatus is a walk's status as `reencrypt status --json` prints it (DECISIONS.md
-// "CLI"); the client decodes the daemon's reencrypt.Status into it.
-type walkStatus struct {
-	Zone          string              `json:"zone"`
-	State         string              `json:"state"`
-	Key           string              `json:"key"`
-	TargetVersion uint32              `json:"target_version"`
-	Submitted     time.Time           `json:"submitted"`
-	Started       *time.Time          `json:"started"`
-	Completed     *time.Time          `json:"completed"`
-	Reencrypted   uint64              `json:"reencrypted"`
-	Skipped       uint64              `json:"skipped"`
-	Failed        uint64              `json:"failed"`
-	Failures      []reencrypt.Failure `json:"failures"`
-	Seen          uint64              `json:"seen"`
-	Rate          float64             `json:"rate"`
-	Checkpoint    string              `json:"checkpoint"`
-	Error         string              `json:"error,omitempty"`
+// walkClean reports whether the walk completed with no failures (what --wait exits 0 for).
+func walkClean(st reencrypt.Status) bool {
+	return st.State == reencrypt.StateCompleted && st.Failed == 0
 }
-
-// newWalkStatus converts the walker's status.
-func newWalkStatus(st *reencrypt.Status) walkStatus {
-	f := st.Failures
-	if f == nil {
-		f = []reencrypt.Failure{}
-	}
-	return walkStatus{Zone: st.Zone, State: st.State.String(), Key: st.Key, TargetVersion: st.TargetVersion,
-		Submitted: st.Submitted, Started: st.Started, Completed: st.Completed, Reencrypted: st.Reencrypted,
-		Skipped: st.Skipped, Failed: st.Failed, Failures: f, Seen: st.Seen, Rate: st.Rate, Checkpoint: st.Checkpoint, Error: st.Error}
-}
-
-// running reports whether the walk has not ended.
-func (s walkStatus) running() bool { return s.State == "submitted" || s.State == "processing" }
-
-// clean reports whether the walk completed with no failures (what --wait exits 0 for).
-func (s walkStatus) clean() bool { return s.State == "completed" && s.Failed == 0 }
 
 // walkClient reaches the walks of a volume: through its daemon, or offline.
 type walkClient interface {
-	Start(ctx context.Context, zone string, o reencrypt.Options) (walkStatus, error)
-	Status(ctx context.Context, zone string) (walkStatus, error)
-	List(ctx context.Context) ([]walkStatus, error)
-	Cancel(ctx context.Context, zone string) (walkStatus, error)
+	Start(ctx context.Context, zone string, o reencrypt.Options) (reencrypt.Status, error)
+	Status(ctx context.Context, zone string) (reencrypt.Status, error)
+	List(ctx context.Context) ([]reencrypt.Status, error)
+	Cancel(ctx context.Context, zone string) (reencrypt.Status, error)
 	// Estimate returns the zone's file count as of its last completed walk, 0 if unknown.
 	Estimate(ctx context.Context, zone string) uint64
 	Close() error
@@ -177,19 +144,19 @@ func (w *ctlWalks) call(ctx context.Context, r ctl.Request, out any) error {
 	return remoteError(w.c.Call(ctx, r, out))
 }
 
-func (w *ctlWalks) Start(ctx context.Context, zone string, o reencrypt.Options) (st walkStatus, err error) {
+func (w *ctlWalks) Start(ctx context.Context, zone string, o reencrypt.Options) (st reencrypt.Status, err error) {
 	return st, w.call(ctx, ctl.Request{Op: "reencrypt.start", Path: zone, Rate: o.Rate, Batch: o.Batch}, &st)
 }
 
-func (w *ctlWalks) Status(ctx context.Context, zone string) (st walkStatus, err error) {
+func (w *ctlWalks) Status(ctx context.Context, zone string) (st reencrypt.Status, err error) {
 	return st, w.call(ctx, ctl.Request{Op: "reencrypt.status", Path: zone}, &st)
 }
 
-func (w *ctlWalks) List(ctx context.Context) (sts []walkStatus, err error) {
+func (w *ctlWalks) List(ctx context.Context) (sts []reencrypt.Status, err error) {
 	return sts, w.call(ctx, ctl.Request{Op: "reencrypt.status"}, &sts)
 }
 
-func (w *ctlWalks) Cancel(ctx context.Context, zone string) (st walkStatus, err error) {
+func (w *ctlWalks) Cancel(ctx context.Context, zone string) (st reencrypt.Status, err error) {
 	return st, w.call(ctx, ctl.Request{Op: "reencrypt.cancel", Path: zone}, &st)
 }
 
@@ -223,24 +190,24 @@ func openOfflineWalks(ctx context.Context, g *globals, f volumeFlags) (*offlineW
 	return &offlineWalks{w: newWalkers(g, v, "")}, nil
 }
 
-func (o *offlineWalks) Start(ctx context.Context, zone string, opts reencrypt.Options) (walkStatus, error) {
+func (o *offlineWalks) Start(ctx context.Context, zone string, opts reencrypt.Options) (reencrypt.Status, error) {
 	return o.conv(o.w.start(ctx, zone, opts))
 }
 
-func (o *offlineWalks) Status(ctx context.Context, zone string) (walkStatus, error) {
+func (o *offlineWalks) Status(ctx context.Context, zone string) (reencrypt.Status, error) {
 	return o.conv(o.w.status(zone))
 }
 
-func (o *offlineWalks) List(ctx context.Context) ([]walkStatus, error) {
+func (o *offlineWalks) List(ctx context.Context) ([]reencrypt.Status, error) {
 	sts, err := o.w.list()
-	out := []walkStatus{}
+	out := []reencrypt.Status{}
 	for _, st := range sts {
-		out = append(out, newWalkStatus(st))
+		out = append(out, *st)
 	}
 	return out, err
 }
 
-func (o *offlineWalks) Cancel(ctx context.Context, zone string) (walkStatus, error) {
+func (o *offlineWalks) Cancel(ctx context.Context, zone string) (reencrypt.Status, error) {
 	return o.conv(o.w.cancel(ctx, zone))
 }
 
@@ -262,15 +229,15 @@ func (o *offlineWalks) Close() error {
 	return o.w.vol.Close()
 }
 
-func (o *offlineWalks) conv(st *reencrypt.Status, err error) (walkStatus, error) {
+func (o *offlineWalks) conv(st *reencrypt.Status, err error) (reencrypt.Status, error) {
 	if st == nil {
-		return walkStatus{}, err
+		return reencrypt.Status{}, err
 	}
-	return newWalkStatus(st), err
+	return *st, err
 }
 
 // zoneLabel is how messages name zone: as given, or the mount path the status reports.
-func zoneLabel(st walkStatus, zone string) string {
+func zoneLabel(st reencrypt.Status, zone string) string {
 	if st.Zone != "" {
 		return st.Zone
 	}

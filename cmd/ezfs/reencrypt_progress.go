@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/ezfs/ezfs/zone/reencrypt"
 )
 
 // Following a walk (STYLE.md "CLI"): a progress line redrawn in place when stderr is a
@@ -44,7 +46,7 @@ func newFollower(g *globals, c walkClient, zone string) *follower {
 
 // follow polls the walk from st on until it ends or ctx is done (then it returns the last
 // status and an interrupted error).
-func (f *follower) follow(ctx context.Context, st walkStatus) (walkStatus, error) {
+func (f *follower) follow(ctx context.Context, st reencrypt.Status) (reencrypt.Status, error) {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
@@ -52,7 +54,7 @@ func (f *follower) follow(ctx context.Context, st walkStatus) (walkStatus, error
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	defer f.clear()
-	for st.running() {
+	for st.State.Active() {
 		select {
 		case <-ctx.Done():
 			return st, interrupted(ctx.Err())
@@ -99,7 +101,7 @@ func (f *follower) estimate(ctx context.Context, dir string) <-chan uint64 {
 }
 
 // draw shows progress: in place on a terminal, else a line every plainEvery.
-func (f *follower) draw(st walkStatus) {
+func (f *follower) draw(st reencrypt.Status) {
 	if f.tty && !f.g.json {
 		fmt.Fprintf(f.g.stderr, "\r\033[K%s", f.line(st, true))
 		f.drawn = true
@@ -127,7 +129,7 @@ func (f *follower) clear() {
 
 // line is one progress line: done/total with a bar when the total is known, rate, ETA,
 // failures.
-func (f *follower) line(st walkStatus, bar bool) string {
+func (f *follower) line(st reencrypt.Status, bar bool) string {
 	var b strings.Builder
 	total := max(f.total, st.Seen)
 	if f.total > 0 {
@@ -152,7 +154,7 @@ func (f *follower) line(st walkStatus, bar bool) string {
 
 // finishWalk prints the summary of an ended walk (the status object on stdout with
 // --json) and returns an error unless it completed with no failed file.
-func finishWalk(g *globals, st walkStatus) error {
+func finishWalk(g *globals, st reencrypt.Status) error {
 	if g.json {
 		if err := g.printJSON(st); err != nil {
 			return err
@@ -165,18 +167,18 @@ func finishWalk(g *globals, st walkStatus) error {
 	}
 	z := shellQuote(st.Zone)
 	switch {
-	case st.clean():
+	case walkClean(st):
 		return nil
-	case st.State == "completed":
+	case st.State == reencrypt.StateCompleted:
 		return withHint(fmt.Errorf("re-encryption of %s completed with %d failed files", st.Zone, st.Failed), "ezfs reencrypt status "+z)
-	case st.State == "failed":
+	case st.State == reencrypt.StateFailed:
 		return withHint(fmt.Errorf("re-encryption of %s failed: %s", st.Zone, st.Error), "ezfs reencrypt start "+z+" --wait")
 	}
-	return withHint(errors.New("re-encryption of "+st.Zone+" was "+st.State), "ezfs reencrypt start "+z+" --wait")
+	return withHint(errors.New("re-encryption of "+st.Zone+" was "+st.State.String()), "ezfs reencrypt start "+z+" --wait")
 }
 
 // summary is the closing line of a walk.
-func summary(st walkStatus) string {
+func summary(st reencrypt.Status) string {
 	s := fmt.Sprintf("re-encryption of %s to %s@%d %s: %d files seen, %d re-encrypted, %d skipped, %d failed",
 		st.Zone, st.Key, st.TargetVersion, st.State, st.Seen, st.Reencrypted, st.Skipped, st.Failed)
 	if st.Rate > 0 {

@@ -72,7 +72,7 @@ func cancelRun(g *globals, c walkClient, rel string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
 	defer cancel()
 	st, err := c.Cancel(ctx, rel)
-	if err != nil && st.State == "" {
+	if err != nil && st.State == 0 {
 		return errors.Join(cause, err)
 	}
 	fmt.Fprintln(g.stderr, summary(st))

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ezfs/ezfs/zone/reencrypt"
 )
 
 func newReencryptStatusCmd(g *globals) *cobra.Command {
@@ -78,7 +80,7 @@ func runReencryptStatus(ctx context.Context, g *globals, o reencryptOptions, arg
 }
 
 // printWalkTable prints one line per walk.
-func printWalkTable(w io.Writer, sts []walkStatus) error {
+func printWalkTable(w io.Writer, sts []reencrypt.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ZONE\tSTATE\tKEY\tSEEN\tREENCRYPTED\tSKIPPED\tFAILED\tRATE\tCOMPLETED")
 	for _, s := range sts {
@@ -89,11 +91,11 @@ func printWalkTable(w io.Writer, sts []walkStatus) error {
 }
 
 // printWalk prints one walk in full.
-func printWalk(w io.Writer, s walkStatus) {
+func printWalk(w io.Writer, s reencrypt.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("zone", s.Zone)
-	row("state", s.State)
+	row("state", s.State.String())
 	row("target", s.Key+"@"+strconv.FormatUint(uint64(s.TargetVersion), 10))
 	row("submitted", s.Submitted.Format(time.RFC3339))
 	row("started", timeText(s.Started))

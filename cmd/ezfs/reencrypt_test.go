@@ -88,8 +88,8 @@ func TestReencryptRunPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var sts []walkStatus
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sts); err != nil || len(sts) != 1 || sts[0].Zone != filepath.Join(dir, "z") || sts[0].State != "completed" {
+	var sts []map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sts); err != nil || len(sts) != 1 || sts[0]["zone"] != filepath.Join(dir, "z") || sts[0]["state"] != "completed" {
 		t.Errorf("status --json: %v %s", err, lines[len(lines)-1])
 	}
 	g.json = false
@@ -141,7 +141,7 @@ func TestWalkFlagsAndPaths(t *testing.T) {
 
 func TestFollowerLine(t *testing.T) {
 	f := &follower{total: 100}
-	st := walkStatus{State: "processing", Seen: 25, Rate: 5, Reencrypted: 20, Failed: 1}
+	st := reencrypt.Status{State: reencrypt.StateProcessing, Seen: 25, Rate: 5, Reencrypted: 20, Failed: 1}
 	if got, want := f.line(st, true), "[######..................]  25% 25/100 files, 5 files/s, ETA 15s, 20 re-encrypted, 1 failed"; got != want {
 		t.Errorf("line:\n got %q\nwant %q", got, want)
 	}
@@ -151,13 +151,13 @@ func TestFollowerLine(t *testing.T) {
 	}
 	g, _, _ := testGlobals(t)
 	for _, tc := range []struct {
-		st   walkStatus
+		st   reencrypt.Status
 		want int
 	}{
-		{walkStatus{State: "completed"}, exitOK},
-		{walkStatus{State: "completed", Failed: 1}, exitFailure},
-		{walkStatus{State: "cancelled"}, exitFailure},
-		{walkStatus{State: "failed", Error: "kms down"}, exitFailure},
+		{reencrypt.Status{State: reencrypt.StateCompleted}, exitOK},
+		{reencrypt.Status{State: reencrypt.StateCompleted, Failed: 1}, exitFailure},
+		{reencrypt.Status{State: reencrypt.StateCancelled}, exitFailure},
+		{reencrypt.Status{State: reencrypt.StateFailed, Error: "kms down"}, exitFailure},
 	} {
 		if got := exitCode(finishWalk(g, tc.st)); got != tc.want {
 			t.Errorf("%+v: exit %d, want %d", tc.st, got, tc.want)

@@ -216,7 +216,7 @@ func (m *Manager) Resume(ctx context.Context, resolve func(ctx context.Context, 
 	}
 	var out []*Status
 	for _, r := range recs {
-		if !r.State.active() || m.running(r.ZoneID) {
+		if !r.State.Active() || m.running(r.ZoneID) {
 			continue
 		}
 		st, err := m.resume(ctx, r, resolve)
@@ -323,7 +323,7 @@ func (m *Manager) Cancel(ctx context.Context, id [zone.IDLen]byte) (*Status, err
 		return nil, err
 	case r == nil:
 		return nil, ErrNoWalk
-	case !r.State.active():
+	case !r.State.Active():
 		return r.clone(), ErrNotRunning
 	}
 	r.State = StateCancelled

@@ -78,10 +78,22 @@ func (s State) String() string {
 // MarshalText makes JSON carry the state's name.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name, as a client of the daemon receives it.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, name := range stateNames {
+		if i > 0 && name == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown walk state %q", b)
+}
+
 func (s State) valid() bool { return s >= StateSubmitted && s <= StateFailed }
 
-// active reports whether a walk in state s should run again after a restart.
-func (s State) active() bool { return s == StateSubmitted || s == StateProcessing }
+// Active reports whether a walk in state s has not ended: it is waiting or running,
+// and runs again after a restart.
+func (s State) Active() bool { return s == StateSubmitted || s == StateProcessing }
 
 // Failure is one file the walk could not move to the target version.
 type Failure struct {
