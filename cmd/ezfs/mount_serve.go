@@ -33,13 +33,15 @@ type mounted struct {
 func serveVolume(ctx context.Context, g *globals, o mountOptions, mountpoint string, ready func(error)) error {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) // no core dumps of key material
 	m, err := openMount(ctx, g, o, mountpoint)
+	if err == nil { // logged before `ezfs mount` returns, so its log is complete by then
+		g.logger.Info("mounted", "backing", o.vol.backing, "mountpoint", mountpoint)
+		if spill := m.root.SpillingKeys(); len(spill) > 0 {
+			g.logger.Info(xattrNote, "backing", o.vol.backing, "keys", spill)
+		}
+	}
 	ready(err)
 	if err != nil {
 		return err
-	}
-	g.logger.Info("mounted", "backing", o.vol.backing, "mountpoint", mountpoint)
-	if spill := m.root.SpillingKeys(); len(spill) > 0 {
-		g.logger.Info(xattrNote, "backing", o.vol.backing, "keys", spill)
 	}
 	m.walks.resume(ctx, g)
 	return m.serve(ctx, g)
