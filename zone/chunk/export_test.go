@@ -48,3 +48,12 @@ func SetRunWorkers(n int) (restore func()) {
 	runWorkers = func() int { return n }
 	return func() { runWorkers = old }
 }
+
+// UseStdlibGCM makes ciphers created from now on derive their subkeys
+// with the standard library's AES-GCM, and returns a function that
+// restores the default.
+func UseStdlibGCM() (restore func()) {
+	old := newGCM
+	newGCM = stdGCM
+	return func() { newGCM = old }
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ezfs/ezfs/zone/chunk/internal/vaesgcm"
 )
 
 // XAES-256-GCM (c2sp.org/XAES-256-GCM), written from the spec. The subkey for
@@ -77,8 +79,23 @@ func (x *xaes) derive(p *[prefixLen]byte) cipher.AEAD {
 		}
 		x.block.Encrypt(m, m)
 	}
-	b, err := aes.NewCipher(key[:])
+	g := newGCM(key[:])
 	clear(key[:])
+	return g
+}
+
+// newGCM returns AES-256-GCM under a 32-byte subkey: the VAES kernels
+// where the CPU has them (about twice as fast on large chunks), else the
+// standard library's. A variable so tests run both.
+var newGCM = func(key []byte) cipher.AEAD {
+	if vaesgcm.Available() {
+		return vaesgcm.New(key)
+	}
+	return stdGCM(key)
+}
+
+func stdGCM(key []byte) cipher.AEAD {
+	b, err := aes.NewCipher(key)
 	if err != nil {
 		panic("chunk: xaes subkey: " + err.Error())
 	}
@@ -148,10 +165,23 @@ func (x *xaes) opener(nonce []byte) cipher.AEAD {
 	return a
 }
 
+// wipe zeroes the subkeys that can be zeroed (the VAES kernels' key
+// schedules; the standard library's cannot be reached) and drops the rest.
 func (x *xaes) wipe() {
 	clear(x.k1[:])
-	x.w.Store(nil)
+	if wk := x.w.Swap(nil); wk != nil {
+		wipeAEAD(wk.aead)
+	}
 	x.mu.Lock()
+	for _, a := range x.cache {
+		wipeAEAD(a)
+	}
 	clear(x.cache)
 	x.mu.Unlock()
+}
+
+func wipeAEAD(a cipher.AEAD) {
+	if w, ok := a.(interface{ Wipe() }); ok {
+		w.Wipe()
+	}
 }
