@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -192,7 +193,30 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
+// BenchmarkSeal and BenchmarkOpen compare the kernels with crypto/cipher
+// on messages of one 4 KiB and one 64 KiB chunk.
+func BenchmarkSeal(b *testing.B) {
+	benchAEADs(b, func(b *testing.B, a cipher.AEAD, nonce []byte, n int) {
+		plain, dst := make([]byte, n), make([]byte, 0, n+TagSize)
+		for b.Loop() {
+			a.Seal(dst, nonce, plain, make([]byte, 25))
+		}
+	})
+}
+
 func BenchmarkOpen(b *testing.B) {
+	benchAEADs(b, func(b *testing.B, a cipher.AEAD, nonce []byte, n int) {
+		sealed := a.Seal(nil, nonce, make([]byte, n), make([]byte, 25))
+		dst := make([]byte, 0, n)
+		for b.Loop() {
+			if _, err := a.Open(dst, nonce, sealed, make([]byte, 25)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchAEADs(b *testing.B, fn func(b *testing.B, a cipher.AEAD, nonce []byte, n int)) {
 	need(b)
 	key := bytes.Repeat([]byte{5}, KeySize)
 	nonce := make([]byte, NonceSize)
@@ -200,22 +224,14 @@ func BenchmarkOpen(b *testing.B) {
 		name string
 		aead cipher.AEAD
 	}{{"vaes", New(key)}, {"stdlib", stdGCM(b, key)}} {
-		for _, n := range []int{4096, 65536} {
-			b.Run(impl.name+"/"+itoa(n), func(b *testing.B) {
-				sealed := impl.aead.Seal(nil, nonce, make([]byte, n), make([]byte, 25))
-				dst := make([]byte, 0, n)
+		for _, n := range []int{4 << 10, 64 << 10} {
+			b.Run(fmt.Sprintf("%s/%dKiB", impl.name, n>>10), func(b *testing.B) {
 				b.SetBytes(int64(n))
-				for b.Loop() {
-					if _, err := impl.aead.Open(dst, nonce, sealed, make([]byte, 25)); err != nil {
-						b.Fatal(err)
-					}
-				}
+				fn(b, impl.aead, nonce, n)
 			})
 		}
 	}
 }
-
-func itoa(n int) string { return hex.EncodeToString([]byte{byte(n >> 16), byte(n >> 8), byte(n)}) }
 
 func fill(rng *rand.Rand, b []byte) {
 	for i := range b {
