@@ -3,11 +3,13 @@
 // AES-NI code on them. It exists for the chunk package's hot path: every
 // byte read from a zone file is opened here.
 //
-// A message is processed in two passes over the same few kilobytes, which
-// stay in the L1 cache: the AES-CTR keystream sixteen blocks at a time, and
-// GHASH over the ciphertext sixteen blocks at a time with precomputed
-// powers of the hash key. Open checks the tag before it writes any
-// plaintext. Tests compare every operation with crypto/cipher's GCM.
+// The keystream is computed sixteen blocks at a time, and GHASH runs over
+// sixteen blocks at a time against precomputed powers of the hash key. Seal
+// makes two passes over the few kilobytes of a chunk, which stay in the L1
+// cache: the keystream, then GHASH. Open makes one pass over whole 256-byte
+// groups, hashing each group while its keystream is computed, so it writes
+// plaintext before the tag is known: on a wrong tag it zeroes what it
+// wrote. Tests compare every operation with crypto/cipher's GCM.
 package vaesgcm
 
 import (
