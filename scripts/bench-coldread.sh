@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # bench-coldread.sh: cold sequential reads only, many times. Writes one file in a zone, in a
 # non-zone directory of the same mount and on the raw backing directory, then in each round
-# drops all caches before reading each of them (fio, 1 MiB requests) and prints the figures,
-# the CPU time the whole machine spent on each read (user, system and interrupts of every
-# process: fio, the daemon, the kernel's I/O) and the zone / non-zone ratios; at the end the
-# medians. When the CPU-time ratio (non-zone / zone) is close to the throughput ratio, both
-# reads were bound by the cores, not by the disk. Needs root, fio and jq.
+# drops all caches before reading each of them, starting with another one each round (fio,
+# 1 MiB requests), and prints the figures, the CPU time the whole machine spent on each read
+# (user, system and interrupts of every process: fio, the daemon, the kernel's I/O) and the
+# zone / non-zone ratios; at the end the medians. When the CPU-time ratio (non-zone / zone)
+# is close to the throughput ratio, both reads were bound by the cores, not by the disk.
+# Needs root, fio and jq.
 #
 #   COLD_SIZE=1G  COLD_ROUNDS=6  COLD_DIR=/var/tmp (where the volume goes)
 #   COLD_READAHEAD_KB=N  sets the mount's read-ahead after mounting (ezfs sets 4096)
@@ -30,9 +31,12 @@ done
 # busy_ms: CPU time the machine has spent so far, in ms (user, nice, system, irq, softirq).
 busy_ms() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8) * 1000 / '"$(getconf CLK_TCK)"' }' /proc/stat; }
 ratios="" cpu_ratios=""
+targets=(zone plain raw)
 for r in $(seq "$rounds"); do
 	declare -A mb cpu
-	for t in zone plain raw; do
+	# Each round starts with another target: the first read after the caches are dropped
+	# is not always the same one.
+	for t in "${targets[@]:r%3}" "${targets[@]:0:r%3}"; do
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
 		before=$(busy_ms)
