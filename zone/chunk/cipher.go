@@ -107,15 +107,39 @@ func (c *Cipher) opener(nonce []byte) (cipher.AEAD, []byte) {
 	return c.xc, nonce
 }
 
+// runKey is the subkey of the chunk opened before in a run.
+type runKey struct {
+	prefix [prefixLen]byte
+	aead   cipher.AEAD
+}
+
+// runOpener is opener for a run: it looks the subkey up only when the
+// nonce's prefix differs from the previous chunk's.
+func (c *Cipher) runOpener(k *runKey, nonce []byte) (cipher.AEAD, []byte) {
+	if c.x == nil {
+		return c.xc, nonce
+	}
+	if p := [prefixLen]byte(nonce[:prefixLen]); k.aead == nil || p != k.prefix {
+		k.prefix, k.aead = p, c.x.opener(nonce)
+	}
+	return k.aead, nonce[prefixLen:]
+}
+
+// aad returns the pooled AAD of chunk index; put it back into aadPool.
 func (c *Cipher) aad(index uint64, last bool) *[aadLen]byte {
 	a := aadPool.Get().(*[aadLen]byte)
+	c.fillAAD(a, index, last)
+	return a
+}
+
+// fillAAD writes file id ‖ index ‖ last flag into a.
+func (c *Cipher) fillAAD(a *[aadLen]byte, index uint64, last bool) {
 	copy(a[:16], c.fileID[:])
 	binary.BigEndian.PutUint64(a[16:24], index)
 	a[24] = 0
 	if last {
 		a[24] = 1
 	}
-	return a
 }
 
 // grow extends dst by n bytes, returning the whole slice and the new part.

@@ -57,30 +57,52 @@ func (c *Cipher) OpenRun(dst, sealed []byte, first uint64, final bool) ([]byte, 
 		return dst, c.checkSealed(tail, first+uint64(n-1))
 	}
 	ret, out := grow(dst, len(sealed)-n*Overhead)
-	errs := make([]error, n)
+	var mu sync.Mutex
+	bad, badErr := n, error(nil)
 	c.split(n, len(sealed), func(lo, hi int) {
-		c.openRange(out, sealed, first, final, n, lo, hi, errs)
-	})
-	for i, err := range errs {
-		if err != nil {
-			return ret[:len(dst)+i*c.layout.ChunkSize], err
+		if i, err := c.openRange(out, sealed, first, final, n, lo, hi); err != nil {
+			mu.Lock()
+			if i < bad {
+				bad, badErr = i, err
+			}
+			mu.Unlock()
 		}
+	})
+	if badErr != nil {
+		return ret[:len(dst)+bad*c.layout.ChunkSize], badErr
 	}
 	return ret, nil
 }
 
-// openRange opens chunks lo..hi-1 of a run of n into out, recording the
-// first error of the range in errs and stopping there.
-func (c *Cipher) openRange(out, sealed []byte, first uint64, final bool, n, lo, hi int, errs []error) {
+// openRange opens chunks lo..hi-1 of a run of n into out. It stops at the
+// first chunk that does not open and returns its index and error.
+//
+// Each chunk first gets the one try that fits an intact file, sealed as
+// last only if it ends a final run, with the AAD and the subkey of the
+// chunk before it (the chunks of one writer share a subkey); only a chunk
+// that fails it goes through Open, which tries holes, the other flag and
+// torn-append remnants.
+func (c *Cipher) openRange(out, sealed []byte, first uint64, final bool, n, lo, hi int) (int, error) {
 	cs, ss := c.layout.ChunkSize, c.layout.ChunkSize+Overhead
+	aad := aadPool.Get().(*[aadLen]byte)
+	defer aadPool.Put(aad)
+	var k runKey
 	for i := lo; i < hi; i++ {
 		s := sealed[i*ss : min((i+1)*ss, len(sealed))]
 		o := out[i*cs : i*cs : len(out)]
-		if _, err := c.Open(o, s, first+uint64(i), final && i == n-1); err != nil {
-			errs[i] = err
-			return
+		index, last := first+uint64(i), final && i == n-1
+		if !isZero(s[:NonceLen]) {
+			aead, nonce := c.runOpener(&k, s[:NonceLen])
+			c.fillAAD(aad, index, last)
+			if _, err := aead.Open(o, nonce, s[NonceLen:], aad[:]); err == nil {
+				continue
+			}
+		}
+		if _, err := c.Open(o, s, index, last); err != nil {
+			return i, err
 		}
 	}
+	return hi, nil
 }
 
 // split runs fn over [0,n) chunks, in one call when the run is small or
