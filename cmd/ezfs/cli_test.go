@@ -210,7 +210,7 @@ func TestSpeedAndVersion(t *testing.T) {
 	if err := runSpeed(context.Background(), g, speedOptions{chunkSize: "4K", duration: 1e6}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), `"cipher":"xchacha20-poly1305"`) {
+	if !strings.Contains(out.String(), `"cipher":"xchacha20-poly1305"`) || !strings.Contains(out.String(), `"avx512":`) {
 		t.Fatalf("speed: %s", out)
 	}
 	out.Reset()

@@ -1,15 +1,24 @@
 // Package vaesgcm is AES-256-GCM (96-bit nonces, 128-bit tags) for CPUs
-// with VAES and VPCLMULQDQ, about twice as fast as the standard library's
-// AES-NI code on them. It exists for the chunk package's hot path: every
-// byte read from a zone file is opened here.
+// with VAES and VPCLMULQDQ. It exists for the chunk package's hot path:
+// every byte read from a zone file is opened here.
 //
-// The keystream is computed sixteen blocks at a time, and GHASH runs over
-// sixteen blocks at a time against precomputed powers of the hash key. Seal
-// makes two passes over the few kilobytes of a chunk, which stay in the L1
-// cache: the keystream, then GHASH. Open makes one pass over whole 256-byte
-// groups, hashing each group while its keystream is computed, so it writes
-// plaintext before the tag is known: on a wrong tag it zeroes what it
-// wrote. Tests compare every operation with crypto/cipher's GCM.
+// There are two sets of kernels. Where the CPU has AVX-512 (F, BW, VL)
+// and BMI2, Seal and Open each make one call into a kernel on 512-bit
+// registers that does the whole message: the additional data, the
+// keystream and GHASH in groups of 32 blocks (512 bytes, one reduction
+// per group against the powers H^33..H^1, Karatsuba products), the last
+// partial group with masked loads and stores, the lengths block and the
+// tag; Open's kernel also compares the tags in constant time. Open hashes
+// each group while computing its keystream; Seal hashes each group of its
+// output while computing the keystream of the next. The other set, on
+// 256-bit registers, works in 16-block steps and several calls: Seal
+// makes two passes (keystream, then GHASH), Open one pass over whole
+// 256-byte groups.
+//
+// Open writes plaintext before it knows the tag is right; on a wrong tag it
+// zeroes what it wrote. It may decrypt in place (dst aliasing the
+// ciphertext exactly). Tests compare every operation of both sets of
+// kernels with crypto/cipher's GCM.
 package vaesgcm
 
 import (
@@ -35,8 +44,22 @@ var errOpen = errors.New("vaesgcm: message authentication failed")
 // for concurrent use.
 type AEAD struct {
 	rk    [15][32]byte // round keys, each in both 128-bit lanes
-	table [16][16]byte // H^16 .. H^1 in the kernels' GHASH form
+	table ghashKey
 }
+
+// ghashKey is the hash key's powers in the kernels' GHASH form. The
+// 512-bit kernels address kara at a fixed offset from pow.
+type ghashKey struct {
+	pow  [33][16]byte // H^33 .. H^1
+	kara [33][16]byte // each power's two 64-bit halves XORed, twice
+}
+
+// use512 selects the 512-bit kernels where they run; tests clear it to
+// exercise the 256-bit ones on the same CPU.
+var use512 = has512
+
+// table16 is the end of the table, H^16..H^1, for the 256-bit kernels.
+func (a *AEAD) table16() *[16][16]byte { return (*[16][16]byte)(a.table.pow[17:]) }
 
 // Available reports whether this CPU runs the kernels.
 func Available() bool { return available }
@@ -54,7 +77,13 @@ func New(key []byte) *AEAD {
 	expandKey((*[KeySize]byte)(key), &a.rk)
 	var h [16]byte
 	ctrXOR(&a.rk, &h, &h[0], &h[0], 16) // H = E(K, 0¹²⁸): counter block 0 over zeros
-	initTable(&h, &a.table)
+	initTable(&h, &a.table.pow)
+	for i, p := range &a.table.pow {
+		for j := range 8 {
+			a.table.kara[i][j] = p[j] ^ p[8+j]
+			a.table.kara[i][8+j] = p[j] ^ p[8+j]
+		}
+	}
 	clear(h[:])
 	return a
 }
@@ -63,7 +92,7 @@ func New(key []byte) *AEAD {
 // afterwards.
 func (a *AEAD) Wipe() {
 	clear(a.rk[:])
-	clear(a.table[:])
+	a.table = ghashKey{}
 }
 
 // NonceSize returns 12.
@@ -81,6 +110,16 @@ func (a *AEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	}
 	ret, out := grow(dst, len(plaintext)+TagSize)
 	ct := out[:len(plaintext)]
+	if use512 {
+		var y [16]byte
+		ad := additionalData
+		if len(ad) > 512 {
+			ad = a.prehash(&y, ad)
+		}
+		sealAVX512(&a.rk, &a.table, &y, &nonce[0], 1, first(ct), first(plaintext), len(plaintext), first(ad), len(ad), len(additionalData))
+		copy(out[len(plaintext):], y[:])
+		return ret
+	}
 	a.ctr(nonce, 0, ct, plaintext)
 	var y [16]byte
 	a.ghash(&y, additionalData)
@@ -102,12 +141,24 @@ func (a *AEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, erro
 	ct, got := ciphertext[:len(ciphertext)-TagSize], ciphertext[len(ciphertext)-TagSize:]
 	ret, out := grow(dst, len(ct))
 	var y [16]byte
+	if use512 {
+		// One kernel call, which also compares the tags.
+		ad := additionalData
+		if len(ad) > 512 {
+			ad = a.prehash(&y, ad)
+		}
+		if openAVX512(&a.rk, &a.table, &y, &nonce[0], 1, first(out), first(ct), len(ct), first(ad), len(ad), len(additionalData), &got[0]) == 0 {
+			clear(out)
+			return nil, errOpen
+		}
+		return ret, nil
+	}
 	a.ghash(&y, additionalData)
 	// Whole 256-byte groups in one pass, the rest in two.
 	bulk := len(ct) &^ 255
 	if bulk > 0 {
 		c := counter(nonce, 2)
-		openBlocks(&a.rk, &a.table, &y, &c, &out[0], &ct[0], bulk)
+		openBlocks(&a.rk, a.table16(), &y, &c, &out[0], &ct[0], bulk)
 	}
 	a.ghash(&y, ct[bulk:])
 	a.ctr(nonce, uint32(bulk/16), out[bulk:], ct[bulk:])
@@ -118,6 +169,24 @@ func (a *AEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, erro
 		return nil, errOpen
 	}
 	return ret, nil
+}
+
+// prehash absorbs additional data of more than 512 bytes, all but its
+// last 1..256 bytes, into y with the 256-bit kernel, and returns the rest
+// for a 512-bit kernel, which takes at most 512 bytes.
+func (a *AEAD) prehash(y *[16]byte, ad []byte) []byte {
+	bulk := (len(ad) - 1) &^ 255
+	ghashBlocks(a.table16(), y, &ad[0], bulk)
+	return ad[bulk:]
+}
+
+// first returns a pointer to b's first byte, or nil when b is empty (the
+// kernels do not dereference it then).
+func first(b []byte) *byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return &b[0]
 }
 
 // ctr XORs src with the keystream from block skip of the message (counter
@@ -144,7 +213,7 @@ func (a *AEAD) finish(y, j0 *[16]byte, adLen, ctLen int) [TagSize]byte {
 	var lens [16]byte
 	binary.BigEndian.PutUint64(lens[:8], uint64(adLen)*8)
 	binary.BigEndian.PutUint64(lens[8:], uint64(ctLen)*8)
-	ghashBlocks(&a.table, y, &lens[0], 16)
+	ghashBlocks(a.table16(), y, &lens[0], 16)
 	var t [TagSize]byte
 	ctrXOR(&a.rk, j0, &t[0], &t[0], 16)
 	for i := range t {
@@ -157,12 +226,12 @@ func (a *AEAD) finish(y, j0 *[16]byte, adLen, ctLen int) [TagSize]byte {
 func (a *AEAD) ghash(y *[16]byte, p []byte) {
 	full := len(p) &^ 15
 	if full > 0 {
-		ghashBlocks(&a.table, y, &p[0], full)
+		ghashBlocks(a.table16(), y, &p[0], full)
 	}
 	if len(p) > full {
 		var b [16]byte
 		copy(b[:], p[full:])
-		ghashBlocks(&a.table, y, &b[0], 16)
+		ghashBlocks(a.table16(), y, &b[0], 16)
 	}
 }
 

@@ -7,8 +7,9 @@
 // register is the coefficient of x^(127-i)... in GCM's reflected order) and
 // on H·x (the "H*2" form), so a 256-bit carry-less product reduces to the
 // field product with two folds by the constant 0xC2000000_00000000. The
-// table holds the powers H^16..H^1 in that form, 16 bytes each, highest
-// first, so block j of a 16-block group pairs with table entry j.
+// kernels here get the powers H^16..H^1 in that form, 16 bytes each,
+// highest first (the last sixteen entries of the AEAD's table), so block
+// j of a 16-block group pairs with table entry j.
 
 DATA bswapMask<>+0x00(SB)/8, $0x08090a0b0c0d0e0f
 DATA bswapMask<>+0x08(SB)/8, $0x0001020304050607
@@ -109,8 +110,9 @@ TEXT ·expandKey(SB), NOSPLIT, $0-16
 	VPXOR X2, X1, X1 \
 	REDUCE(X0, X1, X3, dst)
 
-// func initTable(h *[16]byte, table *[16][16]byte)
-// h is the hash key E(K, 0¹²⁸) as a block.
+// func initTable(h *[16]byte, table *[33][16]byte)
+// h is the hash key E(K, 0¹²⁸) as a block. The table is H^33..H^1; the
+// 256-bit kernels use its last sixteen entries.
 TEXT ·initTable(SB), NOSPLIT, $0-16
 	MOVQ h+0(FP), AX
 	MOVQ table+8(FP), DI
@@ -127,10 +129,10 @@ TEXT ·initTable(SB), NOSPLIT, $0-16
 	VPSLLD $1, X4, X4
 	VPXOR X5, X4, X4
 	VPXOR X6, X4, X4
-	ADDQ $240, DI
+	ADDQ $512, DI
 	VMOVDQU X4, (DI)
 	VMOVDQA X4, X5
-	MOVQ $15, CX
+	MOVQ $32, CX
 
 initLoop:
 	SUBQ $16, DI
