@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ezfs/ezfs/zone/chunk"
+	"github.com/ezfs/ezfs/zone/content"
 )
 
 // zoneFile is an open handle of an encrypted file. All handles of one inode share
@@ -35,20 +36,44 @@ var (
 )
 
 // Read decrypts the chunks under [off, off+len(buf)). A chunk that fails
-// authentication gives EIO and one warning naming the file and chunk.
+// authentication gives EIO and one warning naming the file and chunk. The
+// reply is written from the buffer the chunks were read and opened in
+// (plainReply); buf is not used.
 func (f *zoneFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	f.n.root.activity()
-	read := f.of.content.ReadAt
-	if f.direct {
-		read = f.of.content.ReadAtDirect
-	}
-	n, err := read(buf, off)
+	p, err := f.of.content.ReadPlain(off, len(buf), f.direct)
 	if err != nil && !errors.Is(err, io.EOF) {
+		p.Release()
 		f.n.root.warnRead(f.n, off, err)
 		return nil, syscall.EIO
 	}
-	return fuse.ReadResultData(buf[:n]), 0
+	if len(p.Bytes) == 0 { // go-fuse writes an empty reply without calling Done
+		p.Release()
+		return fuse.ReadResultData(nil), 0
+	}
+	return plainReply{p}, 0
 }
+
+// plainReply is a READ reply of plaintext in a pooled buffer. go-fuse
+// writes a result that has a Slices method straight from its slices and
+// calls Done after the write, which releases the buffer. (Of a result
+// without one it calls Done before the write when splicing is off, as
+// it is here: too early to release anything.)
+type plainReply struct{ p *content.Plain }
+
+func (r plainReply) Slices() ([][]byte, fuse.Status) { return [][]byte{r.p.Bytes}, fuse.OK }
+
+func (r plainReply) Size() int { return len(r.p.Bytes) }
+
+func (r plainReply) Done() { releaseReply(r.p) }
+
+// Bytes is the plaintext, for a server that wants one slice.
+func (r plainReply) Bytes([]byte) ([]byte, fuse.Status) { return r.p.Bytes, fuse.OK }
+
+// releaseReply releases a written reply's plaintext. Tests make it
+// overwrite the plaintext first, which a reader would see if go-fuse
+// released a reply before writing it.
+var releaseReply = (*content.Plain).Release
 
 // writeBehindMin is the request size from which a write is sealed and stored
 // in the background (content.File.WriteBehind): the next request of a large

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -488,4 +490,42 @@ func TestWriteThenTimes(t *testing.T) {
 			t.Fatalf("file %d: backing mtime %v, want %v", i, got, want)
 		}
 	}
+}
+
+// A zone READ's reply is written from the buffer its chunks were opened in,
+// so that buffer must outlive the write: with every release overwriting the
+// plaintext, concurrent direct readers (each read reaches the daemon) still
+// read what was written.
+func TestReplyBufferOutlivesWrite(t *testing.T) {
+	t.Cleanup(ezfs.ScribbleReplies())
+	e := mount(t)
+	files := make([][]byte, 4)
+	for i := range files {
+		files[i] = make([]byte, 2<<20+1234)
+		rand.NewChaCha8([32]byte{byte(i)}).Read(files[i])
+		mustWriteFile(t, filepath.Join(e.mnt, "z", fmt.Sprint(i)), files[i])
+	}
+	var wg sync.WaitGroup
+	for i, want := range files {
+		wg.Go(func() {
+			f, err := os.OpenFile(filepath.Join(e.mnt, "z", fmt.Sprint(i)), os.O_RDONLY|unix.O_DIRECT, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			buf := make([]byte, 256<<10+4096)
+			p := buf[4096-int(uintptr(unsafe.Pointer(&buf[0]))%4096):][:256<<10] // aligned for O_DIRECT
+			for round := range 8 {
+				for off := 0; off < len(want); off += len(p) {
+					n, err := f.ReadAt(p, int64(off))
+					if (err != nil && err != io.EOF) || !bytes.Equal(p[:n], want[off:min(off+len(p), len(want))]) {
+						t.Errorf("file %d round %d: read at %d: %d bytes, %v, or not what was written", i, round, off, n, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

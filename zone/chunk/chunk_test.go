@@ -175,6 +175,13 @@ func checkRun(t *testing.T, c *chunk.Cipher, n int) {
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("open run: %v", err)
 	}
+	inPlace := bytes.Clone(sealed)
+	if got, ok := c.OpenRunInPlace(inPlace, 5, true); !ok || !bytes.Equal(got, plain) || &got[0] != &inPlace[0] {
+		t.Fatalf("open run in place: ok %v, equal %v", ok, bytes.Equal(got, plain))
+	}
+	if _, ok := c.OpenRunInPlace(bytes.Clone(sealed), 5, false); ok {
+		t.Fatal("open run in place: a final chunk opened as a middle one")
+	}
 	if n <= 2*4096 {
 		return
 	}
@@ -183,6 +190,9 @@ func checkRun(t *testing.T, c *chunk.Cipher, n int) {
 	checkOpen(t, nil, err, nil, true, 7)
 	if !bytes.Equal(got, plain[:2*4096]) {
 		t.Fatalf("prefix before failing chunk: len %d", len(got))
+	}
+	if _, ok := c.OpenRunInPlace(sealed, 5, true); ok {
+		t.Fatal("open run in place: a tampered chunk opened")
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 
 // FuzzOpen feeds arbitrary sealed bytes to OpenRun. It must never panic,
 // fail only with ErrAuth or ErrTruncated, and whatever opens must re-seal
-// to the same bytes under the same nonce (no malleability).
+// to the same bytes under the same nonce (no malleability). What
+// OpenRunInPlace opens must be what OpenRun opens.
 func FuzzOpen(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(vectorDir, "*.txt"))
 	for _, name := range files {
@@ -36,6 +37,9 @@ func FuzzOpen(f *testing.F) {
 		plain, err := c.OpenRun(nil, sealed, index, final)
 		if err != nil && !errors.Is(err, ErrAuth) && !errors.Is(err, ErrTruncated) {
 			t.Fatalf("unexpected error class: %v", err)
+		}
+		if got, ok := c.OpenRunInPlace(bytes.Clone(sealed), index, final); ok && (err != nil || !bytes.Equal(got, plain)) {
+			t.Fatalf("in place: %d bytes opened where OpenRun gives %d bytes, %v", len(got), len(plain), err)
 		}
 		if err != nil {
 			sealed = sealed[:len(plain)/vecChunk*(vecChunk+Overhead)]

@@ -3,6 +3,8 @@ package chunk
 import (
 	"runtime"
 	"sync"
+
+	"github.com/ezfs/ezfs/zone/chunk/internal/vaesgcm"
 )
 
 // parallelMin is the run size from which SealRun and OpenRun split the
@@ -104,6 +106,60 @@ func (c *Cipher) openRange(out, sealed []byte, first uint64, final bool, n, lo, 
 	}
 	return hi, nil
 }
+
+// OpenRunInPlace opens a run as OpenRun does, but within sealed itself:
+// chunk i's plaintext ends up at sealed[i*ChunkSize:], so the run's
+// plaintext is the prefix of sealed it returns and a read needs no second
+// buffer. The VAES kernels write each chunk's plaintext straight to its
+// place; other AEADs open it where it lies and it is moved down while in
+// the cache. The run is opened on one core: a chunk's plaintext lands on
+// the bytes of chunks before it. ok is false when a chunk failed the one
+// try of an intact file (see openRange): that try may have overwritten it,
+// so the caller reads the run again and opens it with OpenRun, which tries
+// every way a chunk may have been sealed and names the chunk that fails.
+func (c *Cipher) OpenRunInPlace(sealed []byte, first uint64, final bool) (plain []byte, ok bool) {
+	cs, ss := c.layout.ChunkSize, c.layout.ChunkSize+Overhead
+	n := (len(sealed) + ss - 1) / ss
+	if n > 0 && len(sealed)-(n-1)*ss <= Overhead {
+		return nil, false
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	var k runKey
+	for i := range n {
+		s := sealed[i*ss : min((i+1)*ss, len(sealed))]
+		ct, to := s[NonceLen:], sealed[i*cs:i*cs]
+		if isZero(s[:NonceLen]) && isZero(ct) { // a hole reads as zeros
+			clear(to[:len(ct)-TagLen])
+			continue
+		}
+		copy(sc.nonce[:], s[:NonceLen]) // the plaintext may land on it
+		aead, nonce := c.runOpener(&k, sc.nonce[:])
+		_, down := aead.(*vaesgcm.AEAD)
+		if !down {
+			to = ct[:0]
+		}
+		c.fillAAD(&sc.aad, first+uint64(i), final && i == n-1)
+		p, err := aead.Open(to, nonce, ct, sc.aad[:])
+		if err != nil {
+			return nil, false
+		}
+		if !down {
+			copy(sealed[i*cs:], p)
+		}
+	}
+	return sealed[:len(sealed)-n*Overhead], true
+}
+
+// scratch is what OpenRunInPlace hands an AEAD apart from the run: a
+// slice given to an interface method escapes, and a pool keeps the run
+// free of allocations.
+type scratch struct {
+	aad   [aadLen]byte
+	nonce [NonceLen]byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // split runs fn over [0,n) chunks, in one call when the run is small or
 // only one worker is available, else in contiguous ranges on runWorkers

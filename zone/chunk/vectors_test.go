@@ -154,6 +154,7 @@ func TestVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkVector(t, v)
+			checkInPlace(t, v, !strings.Contains(f, "remnant"))
 		})
 	}
 }
@@ -178,6 +179,21 @@ func checkVector(t *testing.T, v *vector) {
 		}
 	default:
 		t.Fatalf("unknown expect %q", v.expect)
+	}
+}
+
+// checkInPlace opens v with OpenRunInPlace, which must give OpenRun's
+// plaintext or hand the run back (ok false) because a chunk is not intact.
+// With intact, every chunk is (a remnant is not), so it must open.
+func checkInPlace(t *testing.T, v *vector, intact bool) {
+	want, err := openVector(v)
+	c, _ := New(v.suite, v.key, v.fileID, Layout{ChunkSize: v.chunkSize})
+	got, ok := c.OpenRunInPlace(bytes.Clone(v.sealed), v.index, v.final)
+	switch {
+	case ok && (err != nil || !bytes.Equal(got, want)):
+		t.Fatalf("in place: %d bytes opened where OpenRun gives %d bytes, %v", len(got), len(want), err)
+	case !ok && err == nil && intact:
+		t.Fatal("in place: an intact run was handed back")
 	}
 }
 

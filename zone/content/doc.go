@@ -9,7 +9,8 @@
 //
 // [File.WriteBehind] does a large write in the background once its space is
 // reserved; every other call waits for it, and its error, if any, comes back
-// from the next write, Sync or Flush. [File.ReadAtDirect] serves readers
-// that opened the file with O_DIRECT, reading the ciphertext with O_DIRECT
-// as well.
+// from the next write, Sync or Flush. [File.ReadPlain] reads without a
+// second buffer: it opens the chunks in the buffer their ciphertext was
+// read into; for readers that opened the file with O_DIRECT it reads the
+// ciphertext with O_DIRECT as well.
 package content

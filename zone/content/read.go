@@ -3,7 +3,26 @@ package content
 import (
 	"fmt"
 	"io"
+	"sync"
 )
+
+// Plain is plaintext that a read left in a pooled buffer. Release returns
+// the buffer; Bytes must not be used after it.
+type Plain struct {
+	Bytes []byte
+	buf   *[]byte
+}
+
+var plainPool = sync.Pool{New: func() any { return new(Plain) }}
+
+// Release returns p and its buffer to their pools.
+func (p *Plain) Release() {
+	if p.buf != nil {
+		putBuf(p.buf)
+	}
+	p.Bytes, p.buf = nil, nil
+	plainPool.Put(p)
+}
 
 // ReadAt reads plaintext at off into p, like os.File.ReadAt: fewer than
 // len(p) bytes come with io.EOF at the end of the file. A chunk that fails
@@ -11,34 +30,37 @@ import (
 // range reaching into a backing file cut inside a chunk returns an error
 // wrapping chunk.ErrTruncated.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
-	return f.readAt(p, off, false)
+	pl, err := f.ReadPlain(off, len(p), false)
+	n := copy(p, pl.Bytes)
+	pl.Release()
+	return n, err
 }
 
-// ReadAtDirect is ReadAt for a reader that opened the file with O_DIRECT:
-// the ciphertext is read with O_DIRECT too (direct.go).
-func (f *File) ReadAtDirect(p []byte, off int64) (int, error) {
-	return f.readAt(p, off, true)
-}
-
-func (f *File) readAt(p []byte, off int64, direct bool) (int, error) {
-	if err := checkOff(off); err != nil || len(p) == 0 {
-		return 0, err
+// ReadPlain reads up to n bytes of plaintext at off, with ReadAt's results
+// and errors, into a pooled buffer: the one its ciphertext is read into,
+// where the chunks are opened (chunk.Cipher.OpenRunInPlace). With direct,
+// for a reader that opened the file with O_DIRECT, the ciphertext is read
+// with O_DIRECT too (direct.go). Release the result, also after an error.
+func (f *File) ReadPlain(off int64, n int, direct bool) (*Plain, error) {
+	p := plainPool.Get().(*Plain)
+	if err := checkOff(off); err != nil || n <= 0 {
+		return p, err
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	g, err := f.stat()
 	if err != nil {
-		return 0, err
+		return p, err
 	}
 	if off >= g.size {
-		return 0, eofOr(g.damage)
+		return p, eofOr(g.damage)
 	}
-	n := int(min(int64(len(p)), g.size-off))
-	got, err := f.read(p[:n], off, g, direct)
-	if err == nil && n < len(p) {
+	m := int(min(int64(n), g.size-off))
+	err = f.read(p, off, m, g, direct)
+	if err == nil && m < n {
 		err = eofOr(g.damage)
 	}
-	return got, err
+	return p, err
 }
 
 func eofOr(damage error) error {
@@ -48,24 +70,26 @@ func eofOr(damage error) error {
 	return io.EOF
 }
 
-// read fills p (within the file) from the chunks it spans. A request that
-// starts on a chunk boundary and ends on one (or at the end of the file)
-// is decrypted straight into p; others go through a pooled buffer.
-func (f *File) read(p []byte, off int64, g geometry, direct bool) (int, error) {
-	first, last := off/f.cs, (off+int64(len(p))-1)/f.cs
-	end := off + int64(len(p))
-	if off%f.cs == 0 && (end%f.cs == 0 || end == g.size) {
-		out, err := f.readRange(p[:0], g, first, last, direct)
-		return len(out), err
+// read sets p to the plaintext of [off, off+m), which lies within the
+// file. Should a chunk need more than the one try of an intact file (a
+// torn-append remnant, or damage to report), the run is read again and
+// opened by readRange into the same buffer.
+func (f *File) read(p *Plain, off int64, m int, g geometry, direct bool) error {
+	first, last := off/f.cs, (off+int64(m)-1)/f.cs
+	start, end := first*f.ss, min(g.backing, (last+1)*f.ss)
+	p.buf = getBuf(int(end-start) + directSlack)
+	sealed, err := f.readSealed(*p.buf, start, end, direct)
+	if err != nil {
+		return fmt.Errorf("read chunks %d..%d at %d: %w", first, last, start, err)
 	}
-	buf := getBuf(int((last - first + 1) * f.cs))
-	defer putBuf(buf)
-	out, err := f.readRange((*buf)[:0], g, first, last, direct)
-	skip := int(off - first*f.cs)
-	if len(out) <= skip {
-		return 0, err
+	out, ok := f.c.OpenRunInPlace(sealed, uint64(first), last == g.lastChunk(f.cs))
+	if !ok {
+		out, err = f.readRange((*p.buf)[:0], g, first, last, direct)
 	}
-	return copy(p, out[skip:]), err
+	if skip := int(off - first*f.cs); len(out) > skip {
+		p.Bytes = out[skip:min(len(out), skip+m)]
+	}
+	return err
 }
 
 // readRange appends the plaintext of chunks first..last to dst, read with

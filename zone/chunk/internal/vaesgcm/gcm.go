@@ -16,8 +16,9 @@
 // 256-byte groups.
 //
 // Open writes plaintext before it knows the tag is right; on a wrong tag it
-// zeroes what it wrote. It may decrypt in place (dst aliasing the
-// ciphertext exactly). Tests compare every operation of both sets of
+// zeroes what it wrote. It may decrypt in place: with the plaintext where
+// the ciphertext is, or anywhere before it in the same buffer, as every
+// kernel reads each block before it writes over it and works forwards. Tests compare every operation of both sets of
 // kernels with crypto/cipher's GCM.
 package vaesgcm
 
@@ -132,7 +133,9 @@ func (a *AEAD) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 
 // Open authenticates ciphertext (with its tag) and additionalData and
 // appends the plaintext to dst. On a wrong tag it returns an error and
-// zeroes what it wrote past len(dst).
+// zeroes what it wrote past len(dst). The plaintext may go exactly where
+// the ciphertext is or anywhere before it in the same buffer (see the
+// package doc); nonce and additionalData must not lie where it goes.
 func (a *AEAD) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
 	checkNonce(nonce)
 	if len(ciphertext) < TagSize || uint64(len(ciphertext)-TagSize) > maxPlain {

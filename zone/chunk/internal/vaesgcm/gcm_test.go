@@ -258,6 +258,31 @@ func testInPlace(t *testing.T) {
 	}
 }
 
+// TestOpenDown opens with the plaintext landing d bytes before the
+// ciphertext in the same buffer, as the chunk package opens a run of
+// chunks where they were read, each moved down over the nonces and tags
+// before it.
+func TestOpenDown(t *testing.T) { forKernels(t, testOpenDown) }
+
+func testOpenDown(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	key, nonce := bytes.Repeat([]byte{7}, KeySize), bytes.Repeat([]byte{9}, NonceSize)
+	ad := bytes.Repeat([]byte{3}, 25)
+	a, std := New(key), stdGCM(t, key)
+	for _, n := range []int{1, 100, 255, 256, 511, 512, 513, 4095, 4096, 4096 + 17, 1 << 16} {
+		for _, d := range []int{1, 15, 16, 24, 40, 63, 64, 200, 511, 512, 4136, 10240} {
+			plain := make([]byte, n)
+			fill(rng, plain)
+			buf := make([]byte, d+n+TagSize)
+			sealed := std.Seal(buf[d:d], nonce, plain, ad)
+			opened, err := a.Open(buf[:0], nonce, sealed, ad)
+			if err != nil || !bytes.Equal(opened, plain) {
+				t.Fatalf("open of %d bytes moved down %d: %v", n, d, err)
+			}
+		}
+	}
+}
+
 // TestCounterWrap starts the 32-bit block counter just below 2^32 (a
 // nonce cannot do that, so the kernels are called directly): GCM's inc32
 // wraps within the last four bytes and leaves the nonce alone.
