@@ -30,12 +30,9 @@ fio_run() { fio --name=c --directory="$(dir_of "$1")" --filename=fio.dat --size=
 for t in zone plain raw; do
 	fio_run "$t" --rw=write --end_fsync=1 >/dev/null
 done
-# busy_ms: CPU time the machine has spent so far, in ms (user, nice, system, irq, softirq);
-# daemon_ms: the same of the daemon serving $mnt (user and system).
-hz=$(getconf CLK_TCK)
-busy_ms() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8) * 1000 / '"$hz"' }' /proc/stat; }
-daemon=$(pgrep -f -- " $mnt" | head -n 1)
-daemon_ms() { awk '{ print ($14 + $15) * 1000 / '"$hz"' }' "/proc/$daemon/stat"; }
+# busy_ms: CPU time the machine has spent so far, in ms (user, nice, system, irq, softirq).
+busy_ms() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8) * 1000 / '"$(getconf CLK_TCK)"' }' /proc/stat; }
+daemon=$(daemon_of "$mnt")
 ratios="" cpu_ratios="" daemon_ratios=""
 targets=(zone plain raw)
 for r in $(seq "$rounds"); do
@@ -45,9 +42,9 @@ for r in $(seq "$rounds"); do
 	for t in "${targets[@]:r%3}" "${targets[@]:0:r%3}"; do
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
-		before=$(busy_ms) dbefore=$(daemon_ms)
+		before=$(busy_ms) dbefore=$(cpu_ms "$daemon")
 		mb[$t]=$(fio_run "$t" --rw=read | jq -r '.jobs[0].read.bw_bytes / 1e6 | floor')
-		cpu[$t]=$(($(busy_ms) - before)) dcpu[$t]=$(($(daemon_ms) - dbefore))
+		cpu[$t]=$(($(busy_ms) - before)) dcpu[$t]=$(($(cpu_ms "$daemon") - dbefore))
 	done
 	rt=$(ratio "${mb[zone]}" "${mb[plain]}") rc=$(ratio "${cpu[plain]}" "${cpu[zone]}") rd=$(ratio "${dcpu[plain]}" "${dcpu[zone]}")
 	ratios="$ratios $rt" cpu_ratios="$cpu_ratios $rc" daemon_ratios="$daemon_ratios $rd"

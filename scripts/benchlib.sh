@@ -44,6 +44,12 @@ new_zone() {
 	"$1" zone create "$2" --key k >/dev/null 2>&1
 }
 
+# daemon_of MNT: the process id of the ezfs daemon serving MNT.
+daemon_of() { pgrep -f -- " $1( |$)" | head -n 1; }
+
+# cpu_ms PID: the CPU time (user and system) process PID has used so far, in ms.
+cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$1/stat"; }
+
 # median "N N ...": the median of the numbers.
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
