@@ -2,17 +2,52 @@ package content
 
 import "sync"
 
-// bufPool holds scratch for one request's sealed or plaintext bytes.
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+// Scratch buffers for one request's sealed or plaintext bytes come in two
+// kinds. Large ones (largeMin and up: the 1 MiB READs and WRITEs of
+// sequential readers and writers) are kept in a free list of up to
+// largeKept, which garbage collection leaves alone: a sync.Pool is emptied
+// by every collection, and each megabyte allocated again costs its zeroing
+// and page faults (BENCHMARKS.md, session 8). Smaller ones share a
+// sync.Pool.
+const (
+	largeMin  = 256 << 10
+	largeKept = 16
+)
+
+var (
+	bufPool   = sync.Pool{New: func() any { return new([]byte) }}
+	largeBufs = make(chan *[]byte, largeKept)
+)
 
 // getBuf returns a pooled buffer of length n.
 func getBuf(n int) *[]byte {
-	b := bufPool.Get().(*[]byte)
+	var b *[]byte
+	if n < largeMin {
+		b = bufPool.Get().(*[]byte)
+	} else {
+		select {
+		case b = <-largeBufs:
+		default:
+			b = new([]byte)
+		}
+	}
 	if cap(*b) < n {
-		*b = make([]byte, n)
+		// Large buffers are rounded up, so one fits the next request of
+		// about the same size.
+		*b = make([]byte, n, (n+largeMin-1)/largeMin*largeMin)
 	}
 	*b = (*b)[:n]
 	return b
 }
 
-func putBuf(b *[]byte) { bufPool.Put(b) }
+// putBuf returns b for reuse.
+func putBuf(b *[]byte) {
+	if cap(*b) < largeMin {
+		bufPool.Put(b)
+		return
+	}
+	select {
+	case largeBufs <- b:
+	default: // enough are kept
+	}
+}
