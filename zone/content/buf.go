@@ -4,10 +4,11 @@ import "sync"
 
 // Scratch buffers for one request's sealed or plaintext bytes come in two
 // kinds. Large ones (largeMin and up: the 1 MiB READs and WRITEs of
-// sequential readers and writers) are kept in a free list of up to
-// largeKept, which garbage collection leaves alone: a sync.Pool is emptied
-// by every collection, and each megabyte allocated again costs its zeroing
-// and page faults (BENCHMARKS.md, session 8). Smaller ones share a
+// sequential readers and writers) are kept on a stack of up to largeKept,
+// which garbage collection leaves alone (a sync.Pool is emptied by every
+// collection, and each megabyte allocated again costs its zeroing and page
+// faults: BENCHMARKS.md, session 8) and which hands out the buffer freed
+// last, the one most likely still in the cache. Smaller ones share a
 // sync.Pool.
 const (
 	largeMin  = 256 << 10
@@ -15,8 +16,10 @@ const (
 )
 
 var (
-	bufPool   = sync.Pool{New: func() any { return new([]byte) }}
-	largeBufs = make(chan *[]byte, largeKept)
+	bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+	largeMu   sync.Mutex
+	largeBufs []*[]byte
 )
 
 // getBuf returns a pooled buffer of length n.
@@ -25,9 +28,12 @@ func getBuf(n int) *[]byte {
 	if n < largeMin {
 		b = bufPool.Get().(*[]byte)
 	} else {
-		select {
-		case b = <-largeBufs:
-		default:
+		largeMu.Lock()
+		if k := len(largeBufs); k > 0 {
+			b, largeBufs = largeBufs[k-1], largeBufs[:k-1]
+		}
+		largeMu.Unlock()
+		if b == nil {
 			b = new([]byte)
 		}
 	}
@@ -46,8 +52,9 @@ func putBuf(b *[]byte) {
 		bufPool.Put(b)
 		return
 	}
-	select {
-	case largeBufs <- b:
-	default: // enough are kept
+	largeMu.Lock()
+	if len(largeBufs) < largeKept {
+		largeBufs = append(largeBufs, b)
 	}
+	largeMu.Unlock()
 }
