@@ -24,22 +24,23 @@ var (
 
 // getBuf returns a pooled buffer of length n.
 func getBuf(n int) *[]byte {
-	var b *[]byte
 	if n < largeMin {
-		b = bufPool.Get().(*[]byte)
-	} else {
-		largeMu.Lock()
-		if k := len(largeBufs); k > 0 {
-			b, largeBufs = largeBufs[k-1], largeBufs[:k-1]
+		b := bufPool.Get().(*[]byte)
+		if cap(*b) < n {
+			*b = make([]byte, n)
 		}
-		largeMu.Unlock()
-		if b == nil {
-			b = new([]byte)
-		}
+		*b = (*b)[:n]
+		return b
 	}
-	if cap(*b) < n {
-		// Large buffers are rounded up, so one fits the next request of
-		// about the same size.
+	var b *[]byte
+	largeMu.Lock()
+	if k := len(largeBufs); k > 0 {
+		b, largeBufs = largeBufs[k-1], largeBufs[:k-1]
+	}
+	largeMu.Unlock()
+	if b == nil || cap(*b) < n {
+		// Rounded up, so that it fits the next request of about this size.
+		b = new([]byte)
 		*b = make([]byte, n, (n+largeMin-1)/largeMin*largeMin)
 	}
 	*b = (*b)[:n]

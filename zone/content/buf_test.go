@@ -19,3 +19,13 @@ func TestLargeBuffersOutliveGC(t *testing.T) {
 		t.Fatal("a large buffer was not reused after garbage collection")
 	}
 }
+
+// Small buffers are not rounded up to the large size (a 10 KiB write must
+// not zero a quarter of a megabyte) and stay out of the large stack.
+func TestSmallBuffersStaySmall(t *testing.T) {
+	b := getBuf(10 << 10)
+	if cap(*b) >= largeMin {
+		t.Fatalf("a 10 KiB buffer has a capacity of %d", cap(*b))
+	}
+	putBuf(b)
+}
