@@ -67,8 +67,14 @@ func (r plainReply) Size() int { return len(r.p.Bytes) }
 
 func (r plainReply) Done() { releaseReply(r.p) }
 
-// Bytes is the plaintext, for a server that wants one slice.
-func (r plainReply) Bytes([]byte) ([]byte, fuse.Status) { return r.p.Bytes, fuse.OK }
+// Bytes copies the plaintext into buf, for a server that wants one slice
+// (and may call Done before writing it).
+func (r plainReply) Bytes(buf []byte) ([]byte, fuse.Status) {
+	if cap(buf) < len(r.p.Bytes) {
+		buf = make([]byte, len(r.p.Bytes))
+	}
+	return buf[:copy(buf[:cap(buf)], r.p.Bytes)], fuse.OK
+}
 
 // releaseReply releases a written reply's plaintext. Tests make it
 // overwrite the plaintext first, which a reader would see if go-fuse
