@@ -21,18 +21,6 @@
 // group's first block pairs with, R13 all ones (for masks). Every kernel
 // zeroes Z16..Z31 before it returns, and VZEROALL clears the rest.
 
-DATA bswap512<>+0x00(SB)/8, $0x08090a0b0c0d0e0f
-DATA bswap512<>+0x08(SB)/8, $0x0001020304050607
-GLOBL bswap512<>(SB), RODATA|NOPTR, $16
-
-DATA poly512<>+0x00(SB)/8, $0x0000000000000001
-DATA poly512<>+0x08(SB)/8, $0xc200000000000000
-GLOBL poly512<>(SB), RODATA|NOPTR, $16
-
-DATA one512<>+0x00(SB)/8, $1
-DATA one512<>+0x08(SB)/8, $0
-GLOBL one512<>(SB), RODATA|NOPTR, $16
-
 // lanes512 adds 0, 1, 2, 3 to the counters of lanes 0..3; four512 adds 4
 // to each.
 DATA lanes512<>+0x00(SB)/8, $0
@@ -58,10 +46,10 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 // RED folds the 256-bit product hi:lo (lo's high half already holding the
 // middle terms) into dst, with t as scratch.
 #define RED(lo, hi, t, dst) \
-	VPCLMULQDQ $0x10, poly512<>(SB), lo, t \
+	VPCLMULQDQ $0x10, ·gcmPoly(SB), lo, t \
 	VPSHUFD $78, lo, lo \
 	VPXOR t, lo, lo \
-	VPCLMULQDQ $0x10, poly512<>(SB), lo, t \
+	VPCLMULQDQ $0x10, ·gcmPoly(SB), lo, t \
 	VPSHUFD $78, lo, lo \
 	VPXOR t, lo, lo \
 	VPXOR hi, lo, dst
@@ -115,7 +103,7 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 	VBROADCASTI32X4 384(AX), Z28 \
 	VBROADCASTI32X4 416(AX), Z29 \
 	VBROADCASTI32X4 448(AX), Z30 \
-	VBROADCASTI32X4 bswap512<>(SB), Z31
+	VBROADCASTI32X4 ·bswapMask(SB), Z31
 
 #define WIPEHIGH \
 	VPXORQ Z16, Z16, Z16 \
@@ -155,8 +143,8 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 
 // COUNTERS sets Z8 to the counters J0+1 .. J0+4 (J0 in X6), byte-reversed.
 #define COUNTERS \
-	VPSHUFB bswap512<>(SB), X6, X8 \
-	VPADDD one512<>(SB), X8, X8 \
+	VPSHUFB ·bswapMask(SB), X6, X8 \
+	VPADDD ·one(SB), X8, X8 \
 	VSHUFI64X2 $0, Z8, Z8, Z8 \
 	VPADDD lanes512<>(SB), Z8, Z8
 
@@ -366,7 +354,7 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 	VPINSRQ $1, R10, X4, X4 \
 	VMOVDQU 512(DX), X5 \
 	GFMUL(X4, X5, X4) \
-	VPSHUFB bswap512<>(SB), X4, X4 \
+	VPSHUFB ·bswapMask(SB), X4, X4 \
 	EJ0 \
 	VPXOR X4, X0, X0 \
 	VMOVDQU X0, (BX) \
@@ -375,9 +363,73 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 // TAG sets X9 to the tag, the final state X9 byte-reversed XOR what the
 // prologue left at (BX), and stores it at (BX).
 #define TAG \
-	VPSHUFB bswap512<>(SB), X9, X9 \
+	VPSHUFB ·bswapMask(SB), X9, X9 \
 	VPXOR (BX), X9, X9 \
 	VMOVDQU X9, (BX)
+
+// TAIL_START sets the masks for the next chunk of the last CX < 512
+// bytes, loads that chunk of the source into Z1 and starts its counter
+// block in Z0 (round key 0 and round 1).
+#define TAIL_START \
+	MASKS(CX) \
+	VPSHUFB Z31, Z8, Z0 \
+	VPADDD four512<>(SB), Z8, Z8 \
+	VPXORQ Z16, Z0, Z0 \
+	VMOVDQU8.Z (SI), K1, Z1 \
+	VAESENC Z17, Z0, Z0
+
+// TAIL_FINISH runs rounds 2..14 of the counter block in Z0 with the
+// source chunk in Z1 added to the last round key, so that Z0 becomes the
+// output, and stores the K1 bytes of it at (DI).
+#define TAIL_FINISH \
+	VAESENC Z18, Z0, Z0 \
+	VAESENC Z19, Z0, Z0 \
+	VAESENC Z20, Z0, Z0 \
+	VAESENC Z21, Z0, Z0 \
+	VAESENC Z22, Z0, Z0 \
+	VAESENC Z23, Z0, Z0 \
+	VAESENC Z24, Z0, Z0 \
+	VAESENC Z25, Z0, Z0 \
+	VAESENC Z26, Z0, Z0 \
+	VAESENC Z27, Z0, Z0 \
+	VAESENC Z28, Z0, Z0 \
+	VAESENC Z29, Z0, Z0 \
+	VPXORQ Z30, Z1, Z1 \
+	VAESENCLAST Z1, Z0, Z0 \
+	VMOVDQU8 Z0, K1, (DI)
+
+// START loads the arguments both kernels share, runs PROLOGUE and absorbs
+// the additional data in masked 64-byte chunks (the last of the message
+// when there is no message), then goes on at done.
+#define START(done) \
+	MOVQ rk+0(FP), AX \
+	MOVQ table+8(FP), DX \
+	MOVQ y+16(FP), BX \
+	MOVQ nonce+24(FP), R8 \
+	MOVL j+32(FP), R15 \
+	MOVQ dst+40(FP), DI \
+	MOVQ src+48(FP), SI \
+	MOVQ n+56(FP), CX \
+	MOVQ adTotal+80(FP), R10 \
+	PROLOGUE \
+	MOVQ ad+64(FP), R9 \
+	MOVQ adLen+72(FP), R10 \
+	TESTQ R10, R10 \
+	JZ done \
+	XORQ R15, R15 \
+	TESTQ CX, CX \
+	SETEQ R15B \
+	RUN_TABLE(R10, R15) \
+adLoop: \
+	MASKS(R10) \
+	VMOVDQU8.Z (R9), K1, Z1 \
+	GHASH_MASKED \
+	ADDQ $64, R9 \
+	ADDQ $64, R12 \
+	SUBQ $64, R10 \
+	JG adLoop \
+	FOLD
+
 
 // The kernels' arguments: (rk *[15][32]byte, table *[33][16]byte, y
 // *[16]byte, nonce *byte, j uint32, dst, src *byte, n int, ad *byte,
@@ -395,37 +447,7 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 // keystream is computed; ok is 1 if it equals the 16 bytes at tag (a
 // comparison in constant time), else 0.
 TEXT ·openAVX512(SB), NOSPLIT, $0-104
-	MOVQ rk+0(FP), AX
-	MOVQ table+8(FP), DX
-	MOVQ y+16(FP), BX
-	MOVQ nonce+24(FP), R8
-	MOVL j+32(FP), R15
-	MOVQ dst+40(FP), DI
-	MOVQ src+48(FP), SI
-	MOVQ n+56(FP), CX
-	MOVQ adTotal+80(FP), R10
-	PROLOGUE
-	MOVQ ad+64(FP), R9
-	MOVQ adLen+72(FP), R10
-
-	// Additional data in masked 64-byte chunks; the last of the message
-	// if there is no ciphertext.
-	TESTQ R10, R10
-	JZ openLoop
-	XORQ R15, R15
-	TESTQ CX, CX
-	SETEQ R15B
-	RUN_TABLE(R10, R15)
-
-openADLoop:
-	MASKS(R10)
-	VMOVDQU8.Z (R9), K1, Z1
-	GHASH_MASKED
-	ADDQ $64, R9
-	ADDQ $64, R12
-	SUBQ $64, R10
-	JG openADLoop
-	FOLD
+	START(openLoop)
 
 openLoop:
 	CMPQ CX, $512
@@ -450,28 +472,9 @@ openTail:
 	RUN_TABLE(CX, $1)
 
 openTailLoop:
-	MASKS(CX)
-	VPSHUFB Z31, Z8, Z0
-	VPADDD four512<>(SB), Z8, Z8
-	VPXORQ Z16, Z0, Z0
-	VMOVDQU8.Z (SI), K1, Z1
-	VAESENC Z17, Z0, Z0
+	TAIL_START
 	GHASH_MASKED
-	VAESENC Z18, Z0, Z0
-	VAESENC Z19, Z0, Z0
-	VAESENC Z20, Z0, Z0
-	VAESENC Z21, Z0, Z0
-	VAESENC Z22, Z0, Z0
-	VAESENC Z23, Z0, Z0
-	VAESENC Z24, Z0, Z0
-	VAESENC Z25, Z0, Z0
-	VAESENC Z26, Z0, Z0
-	VAESENC Z27, Z0, Z0
-	VAESENC Z28, Z0, Z0
-	VAESENC Z29, Z0, Z0
-	VPXORQ Z30, Z1, Z1
-	VAESENCLAST Z1, Z0, Z0
-	VMOVDQU8 Z0, K1, (DI)
+	TAIL_FINISH
 	ADDQ $64, SI
 	ADDQ $64, DI
 	ADDQ $64, R12
@@ -497,35 +500,7 @@ openDone:
 // The tag is that of the output: each 512-byte group is hashed from dst
 // while the keystream of the next group is computed.
 TEXT ·sealAVX512(SB), NOSPLIT, $0-88
-	MOVQ rk+0(FP), AX
-	MOVQ table+8(FP), DX
-	MOVQ y+16(FP), BX
-	MOVQ nonce+24(FP), R8
-	MOVL j+32(FP), R15
-	MOVQ dst+40(FP), DI
-	MOVQ src+48(FP), SI
-	MOVQ n+56(FP), CX
-	MOVQ adTotal+80(FP), R10
-	PROLOGUE
-	MOVQ ad+64(FP), R9
-	MOVQ adLen+72(FP), R10
-
-	TESTQ R10, R10
-	JZ sealFirst
-	XORQ R15, R15
-	TESTQ CX, CX
-	SETEQ R15B
-	RUN_TABLE(R10, R15)
-
-sealADLoop:
-	MASKS(R10)
-	VMOVDQU8.Z (R9), K1, Z1
-	GHASH_MASKED
-	ADDQ $64, R9
-	ADDQ $64, R12
-	SUBQ $64, R10
-	JG sealADLoop
-	FOLD
+	START(sealFirst)
 
 sealFirst:
 	// The first group: keystream only.
@@ -580,27 +555,8 @@ sealTail:
 	RUN_TABLE(CX, $1)
 
 sealTailLoop:
-	MASKS(CX)
-	VPSHUFB Z31, Z8, Z0
-	VPADDD four512<>(SB), Z8, Z8
-	VPXORQ Z16, Z0, Z0
-	VMOVDQU8.Z (SI), K1, Z1
-	VAESENC Z17, Z0, Z0
-	VAESENC Z18, Z0, Z0
-	VAESENC Z19, Z0, Z0
-	VAESENC Z20, Z0, Z0
-	VAESENC Z21, Z0, Z0
-	VAESENC Z22, Z0, Z0
-	VAESENC Z23, Z0, Z0
-	VAESENC Z24, Z0, Z0
-	VAESENC Z25, Z0, Z0
-	VAESENC Z26, Z0, Z0
-	VAESENC Z27, Z0, Z0
-	VAESENC Z28, Z0, Z0
-	VAESENC Z29, Z0, Z0
-	VPXORQ Z30, Z1, Z1
-	VAESENCLAST Z1, Z0, Z0
-	VMOVDQU8 Z0, K1, (DI)
+	TAIL_START
+	TAIL_FINISH
 	VMOVDQU8.Z Z0, K1, Z1
 	GHASH_MASKED
 	ADDQ $64, SI

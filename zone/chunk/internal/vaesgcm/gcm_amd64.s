@@ -11,17 +11,17 @@
 // highest first (the last sixteen entries of the AEAD's table), so block
 // j of a 16-block group pairs with table entry j.
 
-DATA bswapMask<>+0x00(SB)/8, $0x08090a0b0c0d0e0f
-DATA bswapMask<>+0x08(SB)/8, $0x0001020304050607
-GLOBL bswapMask<>(SB), RODATA|NOPTR, $16
+DATA ·bswapMask+0x00(SB)/8, $0x08090a0b0c0d0e0f
+DATA ·bswapMask+0x08(SB)/8, $0x0001020304050607
+GLOBL ·bswapMask(SB), RODATA|NOPTR, $16
 
-DATA gcmPoly<>+0x00(SB)/8, $0x0000000000000001
-DATA gcmPoly<>+0x08(SB)/8, $0xc200000000000000
-GLOBL gcmPoly<>(SB), RODATA|NOPTR, $16
+DATA ·gcmPoly+0x00(SB)/8, $0x0000000000000001
+DATA ·gcmPoly+0x08(SB)/8, $0xc200000000000000
+GLOBL ·gcmPoly(SB), RODATA|NOPTR, $16
 
-DATA one<>+0x00(SB)/8, $1
-DATA one<>+0x08(SB)/8, $0
-GLOBL one<>(SB), RODATA|NOPTR, $16
+DATA ·one+0x00(SB)/8, $1
+DATA ·one+0x08(SB)/8, $0
+GLOBL ·one(SB), RODATA|NOPTR, $16
 
 DATA two<>+0x00(SB)/8, $2
 DATA two<>+0x08(SB)/8, $0
@@ -116,8 +116,8 @@ TEXT ·expandKey(SB), NOSPLIT, $0-16
 TEXT ·initTable(SB), NOSPLIT, $0-16
 	MOVQ h+0(FP), AX
 	MOVQ table+8(FP), DI
-	VMOVDQU bswapMask<>(SB), X15
-	VMOVDQU gcmPoly<>(SB), X14
+	VMOVDQU ·bswapMask(SB), X15
+	VMOVDQU ·gcmPoly(SB), X14
 	VMOVDQU (AX), X4
 	VPSHUFB X15, X4, X4
 	// H·x: shift left by one bit; if the top bit fell out, add the polynomial.
@@ -168,8 +168,8 @@ TEXT ·ghashBlocks(SB), NOSPLIT, $0-32
 	MOVQ y+8(FP), BX
 	MOVQ p+16(FP), SI
 	MOVQ n+24(FP), CX
-	VBROADCASTI128 bswapMask<>(SB), Y15
-	VMOVDQU gcmPoly<>(SB), X14
+	VBROADCASTI128 ·bswapMask(SB), Y15
+	VMOVDQU ·gcmPoly(SB), X14
 	VMOVDQU (BX), X10
 
 ghashLoop16:
@@ -254,12 +254,12 @@ TEXT ·ctrXOR(SB), NOSPLIT, $0-40
 	MOVQ dst+16(FP), DI
 	MOVQ src+24(FP), SI
 	MOVQ n+32(FP), CX
-	VBROADCASTI128 bswapMask<>(SB), Y15
+	VBROADCASTI128 ·bswapMask(SB), Y15
 	VBROADCASTI128 two<>(SB), Y14
 	// Y13 = (ctr, ctr+1), byte-reversed so the counter is dword 0.
 	VMOVDQU (BX), X13
 	VPSHUFB X15, X13, X13
-	VPADDD one<>(SB), X13, X12
+	VPADDD ·one(SB), X13, X12
 	VINSERTI128 $1, X12, Y13, Y13
 
 ctrLoop16:
@@ -330,7 +330,7 @@ ctrSingle:
 	CMPQ CX, $16
 	JB ctrDone
 	VPSHUFB X15, X13, X0
-	VPADDD one<>(SB), X13, X13
+	VPADDD ·one(SB), X13, X13
 	VPXOR 0(AX), X0, X0
 	VAESENC 32(AX), X0, X0
 	VAESENC 64(AX), X0, X0
@@ -389,11 +389,11 @@ TEXT ·openBlocks(SB), NOSPLIT, $32-56
 	MOVQ dst+32(FP), DI
 	MOVQ src+40(FP), SI
 	MOVQ n+48(FP), CX
-	VBROADCASTI128 bswapMask<>(SB), Y15
+	VBROADCASTI128 ·bswapMask(SB), Y15
 	// The counter pair (ctr, ctr+1), byte-reversed, lives at 0(SP).
 	VMOVDQU (R8), X8
 	VPSHUFB X15, X8, X8
-	VPADDD one<>(SB), X8, X9
+	VPADDD ·one(SB), X8, X9
 	VINSERTI128 $1, X9, Y8, Y8
 	VMOVDQU Y8, 0(SP)
 
@@ -467,7 +467,7 @@ openLoop:
 	VPSRLDQ $8, X12, X12
 	VPXOR X9, X11, X11
 	VPXOR X12, X13, X13
-	VMOVDQU gcmPoly<>(SB), X10
+	VMOVDQU ·gcmPoly(SB), X10
 	VPCLMULQDQ $0x10, X10, X11, X9
 	VPSHUFD $78, X11, X11
 	VPXOR X9, X11, X11
