@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "ghash_amd64.h"
 
 // AES-256-GCM kernels on 512-bit registers (AVX-512 F/BW/VL with VAES and
 // VPCLMULQDQ): four blocks per instruction, 32 blocks (512 bytes) per
@@ -43,30 +44,6 @@ DATA four512<>+0x30(SB)/8, $4
 DATA four512<>+0x38(SB)/8, $0
 GLOBL four512<>(SB), RODATA|NOPTR, $64
 
-// RED folds the 256-bit product hi:lo (lo's high half already holding the
-// middle terms) into dst, with t as scratch.
-#define RED(lo, hi, t, dst) \
-	VPCLMULQDQ $0x10, ·gcmPoly(SB), lo, t \
-	VPSHUFD $78, lo, lo \
-	VPXOR t, lo, lo \
-	VPCLMULQDQ $0x10, ·gcmPoly(SB), lo, t \
-	VPSHUFD $78, lo, lo \
-	VPXOR t, lo, lo \
-	VPXOR hi, lo, dst
-
-// GFMUL sets dst = a·b (one block, GHASH form) with X0..X3 as scratch.
-#define GFMUL(a, b, dst) \
-	VPCLMULQDQ $0x00, b, a, X0 \
-	VPCLMULQDQ $0x11, b, a, X1 \
-	VPCLMULQDQ $0x01, b, a, X2 \
-	VPCLMULQDQ $0x10, b, a, X3 \
-	VPXOR X3, X2, X2 \
-	VPSLLDQ $8, X2, X3 \
-	VPSRLDQ $8, X2, X2 \
-	VPXOR X3, X0, X0 \
-	VPXOR X2, X1, X1 \
-	RED(X0, X1, X3, dst)
-
 // FOLD turns the Karatsuba middle sum Z11 into the middle terms (removing
 // the low and high sums), adds the four lanes of the accumulators
 // Z10/Z11/Z12 and reduces the sum into the state X9, with Z13 and Z14 as
@@ -85,7 +62,7 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 	VEXTRACTI128 $1, Y12, X14 \
 	VPXOR X13, X10, X10 \
 	VPXOR X14, X12, X12 \
-	RED(X10, X12, X13, X9)
+	REDUCE(X10, X12, X13, X9)
 
 #define LOADKEYS \
 	VBROADCASTI32X4 0(AX), Z16 \
@@ -353,7 +330,7 @@ GLOBL four512<>(SB), RODATA|NOPTR, $64
 	VMOVQ R11, X4 \
 	VPINSRQ $1, R10, X4, X4 \
 	VMOVDQU 512(DX), X5 \
-	GFMUL(X4, X5, X4) \
+	MUL128(X4, X5, X4) \
 	VPSHUFB ·bswapMask(SB), X4, X4 \
 	EJ0 \
 	VPXOR X4, X0, X0 \

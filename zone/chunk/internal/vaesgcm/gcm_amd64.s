@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "ghash_amd64.h"
 
 // AES-256-GCM kernels with VAES and VPCLMULQDQ on 256-bit registers (two
 // blocks per instruction, AVX2 encoding, so no AVX-512 is needed).
@@ -86,30 +87,6 @@ TEXT ·expandKey(SB), NOSPLIT, $0-16
 	PXOR X4, X4
 	RET
 
-// REDUCE folds the 256-bit product hi:lo (lo's high half already holding
-// the middle terms) into dst, using X14 = gcmPoly and t as scratch.
-#define REDUCE(lo, hi, t, dst) \
-	VPCLMULQDQ $0x10, X14, lo, t \
-	VPSHUFD $78, lo, lo \
-	VPXOR t, lo, lo \
-	VPCLMULQDQ $0x10, X14, lo, t \
-	VPSHUFD $78, lo, lo \
-	VPXOR t, lo, lo \
-	VPXOR hi, lo, dst
-
-// MUL128 sets dst = a·b (GHASH form), with X0..X3 as scratch.
-#define MUL128(a, b, dst) \
-	VPCLMULQDQ $0x00, b, a, X0 \
-	VPCLMULQDQ $0x11, b, a, X1 \
-	VPCLMULQDQ $0x01, b, a, X2 \
-	VPCLMULQDQ $0x10, b, a, X3 \
-	VPXOR X3, X2, X2 \
-	VPSLLDQ $8, X2, X3 \
-	VPSRLDQ $8, X2, X2 \
-	VPXOR X3, X0, X0 \
-	VPXOR X2, X1, X1 \
-	REDUCE(X0, X1, X3, dst)
-
 // func initTable(h *[16]byte, table *[33][16]byte)
 // h is the hash key E(K, 0¹²⁸) as a block. The table is H^33..H^1; the
 // 256-bit kernels use its last sixteen entries.
@@ -169,7 +146,6 @@ TEXT ·ghashBlocks(SB), NOSPLIT, $0-32
 	MOVQ p+16(FP), SI
 	MOVQ n+24(FP), CX
 	VBROADCASTI128 ·bswapMask(SB), Y15
-	VMOVDQU ·gcmPoly(SB), X14
 	VMOVDQU (BX), X10
 
 ghashLoop16:
