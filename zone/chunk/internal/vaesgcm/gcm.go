@@ -18,8 +18,9 @@
 // Open writes plaintext before it knows the tag is right; on a wrong tag it
 // zeroes what it wrote. It may decrypt in place: with the plaintext where
 // the ciphertext is, or anywhere before it in the same buffer, as every
-// kernel reads each block before it writes over it and works forwards. Tests compare every operation of both sets of
-// kernels with crypto/cipher's GCM.
+// kernel reads each block before it writes over it and works forwards.
+// Tests compare every operation of both sets of kernels with
+// crypto/cipher's GCM.
 package vaesgcm
 
 import (
